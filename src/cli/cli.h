@@ -1,0 +1,47 @@
+/* cli.h: what the subcommands of `jaforge` share. The CLI is the only layer
+ * that prints or exits: it parses options, calls the library, reports errors as
+ * "jaforge: FILE[:OFFSET]: reason" on stderr, and maps status to exit codes
+ * (0 success, 1 failure of the work, 2 bad usage). */
+#ifndef JF_CLI_H
+#define JF_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "jf_error.h"
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
+
+/* One subcommand: argv[0] is the subcommand's name. @return the exit code. */
+typedef int CliMainFn(int argc, char **argv);
+
+int cli_version_main(int argc, char **argv);
+int cli_extract_main(int argc, char **argv);
+int cli_warc_main(int argc, char **argv);
+
+/* Prints "jaforge: FILE[:OFFSET]: reason" for err on stderr. */
+void cli_report(const JfError *err);
+/* Prints "jaforge: <formatted>" on stderr. */
+void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Maps a status to an exit code (JF_EUSAGE → 2, other errors → 1). */
+int  cli_exit_code(JfStatus st);
+
+/* ---- progress: a bar with rate and ETA on a terminal, log lines otherwise ---- */
+typedef struct {
+    const char *label;       /* "extract" */
+    const char *unit;        /* "B", "docs" */
+    uint64_t    total;       /* 0 when unknown */
+    uint64_t    done;
+    double      t_start;     /* seconds, monotonic */
+    double      t_last;      /* last time something was printed */
+    bool        tty;
+    bool        quiet;
+} CliProgress;
+
+void   cli_progress_start(CliProgress *p, const char *label, const char *unit, uint64_t total, bool quiet);
+void   cli_progress_update(CliProgress *p, uint64_t done, const char *note);
+void   cli_progress_finish(CliProgress *p, const char *note);
+double cli_now(void);
+
+#endif

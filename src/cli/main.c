@@ -1,0 +1,40 @@
+/* main.c: `jaforge SUBCOMMAND ...` dispatch. Nothing but the table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    CliMainFn  *fn;
+    const char *help;
+} COMMANDS[] = {
+    { "extract", cli_extract_main, "WARC/WET files -> Japanese/English documents (*.jsonl.zst)" },
+    { "warc",    cli_warc_main,    "inspect WARC files (warc index FILE...)" },
+    { "version", cli_version_main, "print versions of jaforge and its libraries" },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: jaforge [--version] [--help] COMMAND [ARGS...]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+    fprintf(f, "\nRun `jaforge COMMAND --help` for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) return cli_version_main(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].fn(argc - 1, argv + 1);
+    cli_errorf("unknown command '%s' (see jaforge --help)", argv[1]);
+    return CLI_EXIT_USAGE;
+}
