@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* X-macro: name, text. JF_OK is 0; JF_ROW and JF_DONE are not errors. */
