@@ -34,9 +34,9 @@ PY=/usr/bin/python3
 REQUIRED_PKGS=(
     debian-reference-ja maint-guide-ja developers-reference-ja gimp-help-ja
     debian-reference-en maint-guide developers-reference
-    namazu2-common edict kanjidic vim-runtime
+    namazu2-common edict kanjidic vim-runtime debian-reference-zh-cn
 )
-OPTIONAL_PKGS=(debian-reference-zh-cn)
+OPTIONAL_PKGS=()
 
 log() { echo "make-sample-data: $*" >&2; }
 die() { log "error: $*"; exit 1; }
