@@ -1,0 +1,354 @@
+/* cli_extract.c: `jaforge extract --out DIR INPUT...`. Parses options, keeps
+ * the run database (DIR/jaforge.db) so a re-run skips finished inputs, opens
+ * one writer per language under DIR/<lang>/, and shows progress. The work
+ * itself is the extract library's (src/extract/extract.h). */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "extract.h"
+#include "jf_fs.h"
+#include "rundb.h"
+
+typedef struct {
+    const char    *out_dir;
+    ExtractOptions opt;
+    bool           force;
+    bool           quiet;
+    JfPathList     inputs;
+} ExtractArgs;
+
+typedef struct {
+    CliProgress progress;
+    uint64_t    bytes_before;   /* bytes of inputs finished before this one */
+    uint64_t    errors_shown;
+} ExtractUi;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: jaforge extract --out DIR [options] INPUT...\n"
+        "\n"
+        "Reads WARC/WET files (.warc, .warc.gz, .warc.zst; recognized by content) and writes\n"
+        "clean documents to DIR/<lang>/<input>.jsonl.zst. INPUT may be a directory (every\n"
+        "*.warc* / *.wet* file inside, in sorted order). Re-running skips finished inputs\n"
+        "(state in DIR/jaforge.db).\n"
+        "\n"
+        "options:\n"
+        "  --out DIR             output directory (required)\n"
+        "  --lang LIST           languages to keep, comma-separated: ja,en (default ja,en)\n"
+        "  --no-prefilter        with --lang ja, do not skip pages that are surely not Japanese\n"
+        "  --norm FORM           nfkc (default), nfc or none\n"
+        "  --keep-boilerplate    do not remove navigation, headers, footers, link lists\n"
+        "  --max-record-bytes N  skip WARC records larger than N bytes (default 64 MiB)\n"
+        "  --max-html-bytes N    skip pages larger than N bytes (default 8 MiB)\n"
+        "  --source NAME         the documents' source field (default cc)\n"
+        "  --force               redo inputs already done\n"
+        "  -q, --quiet           no progress display\n"
+        "  -h, --help            this text\n");
+}
+
+static bool accept_warc_name(const char *name)
+{
+    return strstr(name, ".warc") || strstr(name, ".wet");
+}
+
+static int parse_langs(const char *s, ExtractOptions *o)
+{
+    o->want[EXTRACT_LANG_JA] = o->want[EXTRACT_LANG_EN] = false;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(t, "ja")) o->want[EXTRACT_LANG_JA] = true;
+        else if (!strcmp(t, "en")) o->want[EXTRACT_LANG_EN] = true;
+        else {
+            cli_errorf("--lang: unknown language '%s' (ja, en)", t);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_size(const char *s, const char *name, size_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end || v == 0) {
+        cli_errorf("%s: not a positive number: '%s'", name, s);
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+/* @return -1 on bad usage, -2 when an input cannot be read, 1 for --help, 0 to go on. */
+static int parse_args(int argc, char **argv, ExtractArgs *a)
+{
+    enum { O_LANG = 256, O_NOPRE, O_NORM, O_KEEPBP, O_MAXREC, O_MAXHTML, O_SOURCE, O_FORCE };
+    static const struct option LONG[] = {
+        { "out", required_argument, 0, 'o' },        { "lang", required_argument, 0, O_LANG },
+        { "no-prefilter", no_argument, 0, O_NOPRE }, { "norm", required_argument, 0, O_NORM },
+        { "keep-boilerplate", no_argument, 0, O_KEEPBP },
+        { "max-record-bytes", required_argument, 0, O_MAXREC },
+        { "max-html-bytes", required_argument, 0, O_MAXHTML },
+        { "source", required_argument, 0, O_SOURCE }, { "force", no_argument, 0, O_FORCE },
+        { "quiet", no_argument, 0, 'q' },            { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", LONG, NULL)) != -1) {
+        switch (c) {
+        case 'o': a->out_dir = optarg; break;
+        case O_LANG: if (parse_langs(optarg, &a->opt)) return -1; break;
+        case O_NOPRE: a->opt.prefilter = false; break;
+        case O_NORM:
+            if (!strcmp(optarg, "nfkc")) a->opt.norm.form = NORM_NFKC;
+            else if (!strcmp(optarg, "nfc")) a->opt.norm.form = NORM_NFC;
+            else if (!strcmp(optarg, "none")) a->opt.norm.form = NORM_NONE;
+            else { cli_errorf("--norm: expected nfkc, nfc or none"); return -1; }
+            break;
+        case O_KEEPBP: a->opt.html.remove_boilerplate = false; break;
+        case O_MAXREC: if (parse_size(optarg, "--max-record-bytes", &a->opt.max_record_bytes)) return -1; break;
+        case O_MAXHTML: if (parse_size(optarg, "--max-html-bytes", &a->opt.html.max_input)) return -1; break;
+        case O_SOURCE: a->opt.source = optarg; break;
+        case O_FORCE: a->force = true; break;
+        case 'q': a->quiet = true; break;
+        case 'h': usage(stdout); return 1;
+        default: usage(stderr); return -1;
+        }
+    }
+    if (!a->out_dir) { cli_errorf("extract: --out DIR is required"); return -1; }
+    if (optind >= argc) { cli_errorf("extract: no INPUT given"); return -1; }
+    for (int i = optind; i < argc; i++) {
+        JfError err;
+        jf_error_clear(&err);
+        if (jf_fs_expand_input(argv[i], accept_warc_name, &a->inputs, &err) != JF_OK) {
+            cli_report(&err);
+            return -2;
+        }
+    }
+    if (a->inputs.count == 0) { cli_errorf("extract: no WARC/WET file found in the inputs"); return -1; }
+    return 0;
+}
+
+static void on_error(void *ctx, const JfError *err)
+{
+    ExtractUi *ui = ctx;
+    if (ui->progress.tty && !ui->progress.quiet) fputc('\n', stderr);
+    cli_report(err);
+    ui->errors_shown++;
+}
+
+static void on_progress(void *ctx, uint64_t bytes)
+{
+    ExtractUi *ui = ctx;
+    cli_progress_update(&ui->progress, ui->bytes_before + bytes, NULL);
+}
+
+/* Output stem for input i, unique among the inputs (a second "x.warc.gz"
+ * from another folder becomes "x-2"). */
+static void output_stem(const JfPathList *inputs, size_t i, char *out, size_t cap)
+{
+    jf_fs_stem(inputs->paths[i], out, cap);
+    int same = 1;
+    char other[PATH_MAX];
+    for (size_t k = 0; k < i; k++) {
+        jf_fs_stem(inputs->paths[k], other, sizeof other);
+        if (!strcmp(other, out)) same++;
+    }
+    if (same > 1) {
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "-%d", same);
+    }
+}
+
+typedef struct {
+    char         paths[EXTRACT_LANG_COUNT][PATH_MAX];
+    JfDocWriter *w[EXTRACT_LANG_COUNT];
+} LangOutputs;
+
+static JfStatus outputs_open(const ExtractArgs *a, const char *stem, LangOutputs *lo, JfError *err)
+{
+    memset(lo, 0, sizeof *lo);
+    for (int l = 0; l < EXTRACT_LANG_COUNT; l++) {
+        if (!a->opt.want[l]) continue;
+        snprintf(lo->paths[l], PATH_MAX, "%s/%s/%s.jsonl.zst", a->out_dir, extract_lang_code(l), stem);
+        JfStatus rc = jf_docwriter_open(lo->paths[l], 3, &lo->w[l], err);
+        if (rc != JF_OK) return rc;
+    }
+    return JF_OK;
+}
+
+static JfStatus outputs_commit(LangOutputs *lo, json_t *paths, JfError *err)
+{
+    for (int l = 0; l < EXTRACT_LANG_COUNT; l++) {
+        if (!lo->w[l]) continue;
+        JfStatus rc = jf_docwriter_commit(lo->w[l], err);
+        if (rc != JF_OK) return rc;
+        json_array_append_new(paths, json_string(lo->paths[l]));
+    }
+    return JF_OK;
+}
+
+static void outputs_close(LangOutputs *lo)
+{
+    for (int l = 0; l < EXTRACT_LANG_COUNT; l++) jf_docwriter_close(lo->w[l]);
+}
+
+/* Extracts one input inside its task. */
+static JfStatus run_one(const ExtractArgs *a, Extractor *x, const char *path, const char *stem,
+                        ExtractUi *ui, ExtractStats *st, char **outputs_json, JfError *err)
+{
+    LangOutputs lo;
+    JfStatus rc = outputs_open(a, stem, &lo, err);
+    ExtractSink sink = { .on_error = on_error, .on_progress = on_progress, .ctx = ui };
+    for (int l = 0; l < EXTRACT_LANG_COUNT; l++) sink.out[l] = lo.w[l];
+    if (rc == JF_OK) rc = extractor_run_file(x, path, &sink, st, err);
+    json_t *paths = json_array();
+    if (rc == JF_OK) rc = outputs_commit(&lo, paths, err);
+    outputs_close(&lo);
+    *outputs_json = rc == JF_OK ? json_dumps(paths, JSON_COMPACT) : NULL;
+    json_decref(paths);
+    return rc;
+}
+
+static uint64_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+static void print_summary(const ExtractStats *t, size_t done, size_t skipped, size_t failed)
+{
+    fprintf(stderr,
+            "jaforge: extract: %zu input(s) done, %zu skipped (already done), %zu failed\n"
+            "jaforge: extract: %llu records (%llu bad), %llu pages; kept ja %llu, en %llu\n",
+            done, skipped, failed, (unsigned long long)t->records,
+            (unsigned long long)t->bad_records, (unsigned long long)t->html,
+            (unsigned long long)t->kept[EXTRACT_LANG_JA], (unsigned long long)t->kept[EXTRACT_LANG_EN]);
+    fprintf(stderr, "jaforge: extract: dropped:");
+    for (int d = 0; d < EXTRACT_DROP_COUNT; d++)
+        if (t->dropped[d]) fprintf(stderr, " %s %llu", extract_drop_name(d), (unsigned long long)t->dropped[d]);
+    fprintf(stderr, "\n");
+}
+
+static JfStatus open_workdir(const ExtractArgs *a, RunDb **db, JfError *err)
+{
+    char path[PATH_MAX];
+    JfStatus rc = jf_fs_mkdir_p(a->out_dir, err);
+    for (int l = 0; rc == JF_OK && l < EXTRACT_LANG_COUNT; l++) {
+        if (!a->opt.want[l]) continue;
+        snprintf(path, sizeof path, "%s/%s", a->out_dir, extract_lang_code(l));
+        rc = jf_fs_mkdir_p(path, err);
+    }
+    snprintf(path, sizeof path, "%s/jaforge.db", a->out_dir);
+    return rc == JF_OK ? rundb_open(path, db, err) : rc;
+}
+
+/* One input: register, begin, run, commit or fail. *outcome: 0 done, 1 skipped, 2 failed. */
+static JfStatus process_input(const ExtractArgs *a, RunDb *db, Extractor *x, size_t i,
+                              ExtractUi *ui, ExtractStats *total, int *outcome, JfError *err)
+{
+    const char *path = a->inputs.paths[i];
+    char stem[PATH_MAX], abspath[PATH_MAX];
+    output_stem(&a->inputs, i, stem, sizeof stem);
+    const char *key = realpath(path, abspath) ? abspath : path;
+    int64_t input_id, task_id;
+    bool skip = false;
+    JfStatus rc = rundb_input_register(db, key, &input_id, NULL, err);
+    if (rc == JF_OK) rc = rundb_task_begin(db, input_id, "extract", &skip, &task_id, err);
+    if (rc != JF_OK) return rc;
+    if (skip && !a->force) { *outcome = 1; return JF_OK; }
+    if (skip) { /* --force: begin again from done */
+        rc = rundb_task_fail(db, task_id, "redone by --force", err);
+        if (rc == JF_OK) rc = rundb_task_begin(db, input_id, "extract", &skip, &task_id, err);
+        if (rc != JF_OK) return rc;
+    }
+    ExtractStats st = { 0 };
+    char *outputs = NULL;
+    JfError werr;
+    jf_error_clear(&werr);
+    rc = run_one(a, x, path, stem, ui, &st, &outputs, &werr);
+    if (rc != JF_OK) {
+        cli_report(&werr);
+        *outcome = 2;
+        char msg[768];
+        jf_error_format(&werr, msg, sizeof msg);
+        return rundb_task_fail(db, task_id, msg, err);
+    }
+    char *stats = extract_stats_to_json(&st);
+    rc = rundb_task_commit(db, task_id, outputs, stats, err);
+    free(stats);
+    free(outputs);
+    extract_stats_add(total, &st);
+    *outcome = 0;
+    return rc;
+}
+
+static JfStatus extract_all(const ExtractArgs *a, RunDb *db, Extractor *x, size_t counts[3],
+                            JfError *err)
+{
+    ExtractUi ui = { 0 };
+    uint64_t total_bytes = 0;
+    for (size_t i = 0; i < a->inputs.count; i++) total_bytes += file_size(a->inputs.paths[i]);
+    cli_progress_start(&ui.progress, "extract", "B", total_bytes, a->quiet);
+    ExtractStats total = { 0 };
+    JfStatus rc = JF_OK;
+    for (size_t i = 0; rc == JF_OK && i < a->inputs.count; i++) {
+        int outcome = 0;
+        rc = process_input(a, db, x, i, &ui, &total, &outcome, err);
+        counts[outcome]++;
+        ui.bytes_before += file_size(a->inputs.paths[i]);
+        cli_progress_update(&ui.progress, ui.bytes_before, NULL);
+    }
+    cli_progress_finish(&ui.progress, NULL);
+    if (!a->quiet) print_summary(&total, counts[0], counts[1], counts[2]);
+    return rc;
+}
+
+static char *join_args(int argc, char **argv)
+{
+    size_t n = 16;
+    for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 1;
+    char *s = malloc(n);
+    if (!s) return NULL;
+    strcpy(s, "jaforge");
+    for (int i = 0; i < argc; i++) { strcat(s, " "); strcat(s, argv[i]); }
+    return s;
+}
+
+int cli_extract_main(int argc, char **argv)
+{
+    ExtractArgs a = { 0 };
+    extract_options_init(&a.opt);
+    jf_pathlist_init(&a.inputs);
+    int p = parse_args(argc, argv, &a);
+    if (p != 0) {
+        jf_pathlist_free(&a.inputs);
+        return p > 0 ? CLI_EXIT_OK : p == -2 ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    }
+    JfError err;
+    jf_error_clear(&err);
+    RunDb *db = NULL;
+    Extractor *x = NULL;
+    int64_t run_id = 0;
+    size_t counts[3] = { 0 };
+    char *cmdline = join_args(argc, argv);
+    JfStatus rc = open_workdir(&a, &db, &err);
+    if (rc == JF_OK) rc = rundb_run_begin(db, cmdline ? cmdline : "jaforge extract", &run_id, &err);
+    if (rc == JF_OK) rc = extractor_open(&a.opt, &x, &err);
+    if (rc == JF_OK) rc = extract_all(&a, db, x, counts, &err);
+    if (rc != JF_OK) cli_report(&err);
+    int code = rc != JF_OK ? cli_exit_code(rc) : counts[2] ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    if (db && run_id) rundb_run_end(db, run_id, code, &err);
+    extractor_close(x);
+    rundb_close(db);
+    free(cmdline);
+    jf_pathlist_free(&a.inputs);
+    return code;
+}
