@@ -3,6 +3,7 @@
  * one writer per language under DIR/<lang>/, and shows progress. The work
  * itself is the extract library's (src/extract/extract.h). */
 #include <getopt.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,14 +20,33 @@ typedef struct {
     ExtractOptions opt;
     bool           force;
     bool           quiet;
+    int            threads;
     JfPathList     inputs;
 } ExtractArgs;
 
+#define EXTRACT_MAX_THREADS 256
+
+/* What the worker threads share; every field below `lock` is guarded by it.
+ * Only one thread at a time talks to the run database (SQLite connections
+ * may move between threads but not be used by two at once). */
 typedef struct {
-    CliProgress progress;
-    uint64_t    bytes_before;   /* bytes of inputs finished before this one */
-    uint64_t    errors_shown;
-} ExtractUi;
+    const ExtractArgs *a;
+    RunDb             *db;
+    pthread_mutex_t    lock;
+    size_t             next;                     /* next input to take */
+    CliProgress        progress;
+    uint64_t           bytes_done;               /* of inputs finished */
+    uint64_t           bytes_now[EXTRACT_MAX_THREADS]; /* of the input each worker is on */
+    ExtractStats       total;
+    size_t             counts[3];                /* done, skipped, failed */
+    JfStatus           rc;                       /* first fatal error, stops everyone */
+    JfError            err;
+} ExtractJob;
+
+typedef struct {
+    ExtractJob *job;
+    int         slot;
+} ExtractWorker;
 
 static void usage(FILE *f)
 {
@@ -48,6 +68,7 @@ static void usage(FILE *f)
         "  --max-html-bytes N    skip pages larger than N bytes (default 8 MiB)\n"
         "  --source NAME         the documents' source field (default cc)\n"
         "  --force               redo inputs already done\n"
+        "  -j, --threads N       inputs extracted at once (default 1)\n"
         "  -q, --quiet           no progress display\n"
         "  -h, --help            this text\n");
 }
@@ -97,11 +118,12 @@ static int parse_args(int argc, char **argv, ExtractArgs *a)
         { "max-html-bytes", required_argument, 0, O_MAXHTML },
         { "source", required_argument, 0, O_SOURCE }, { "force", no_argument, 0, O_FORCE },
         { "quiet", no_argument, 0, 'q' },            { "help", no_argument, 0, 'h' },
+        { "threads", required_argument, 0, 'j' },
         { 0, 0, 0, 0 },
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", LONG, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qhj:", LONG, NULL)) != -1) {
         switch (c) {
         case 'o': a->out_dir = optarg; break;
         case O_LANG: if (parse_langs(optarg, &a->opt)) return -1; break;
@@ -118,6 +140,12 @@ static int parse_args(int argc, char **argv, ExtractArgs *a)
         case O_SOURCE: a->opt.source = optarg; break;
         case O_FORCE: a->force = true; break;
         case 'q': a->quiet = true; break;
+        case 'j': {
+            size_t n;
+            if (parse_size(optarg, "--threads", &n)) return -1;
+            a->threads = n > EXTRACT_MAX_THREADS ? EXTRACT_MAX_THREADS : (int)n;
+            break;
+        }
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -138,16 +166,23 @@ static int parse_args(int argc, char **argv, ExtractArgs *a)
 
 static void on_error(void *ctx, const JfError *err)
 {
-    ExtractUi *ui = ctx;
-    if (ui->progress.tty && !ui->progress.quiet) fputc('\n', stderr);
+    ExtractJob *job = ((ExtractWorker *)ctx)->job;
+    pthread_mutex_lock(&job->lock);
+    if (job->progress.tty && !job->progress.quiet) fputc('\n', stderr);
     cli_report(err);
-    ui->errors_shown++;
+    pthread_mutex_unlock(&job->lock);
 }
 
 static void on_progress(void *ctx, uint64_t bytes)
 {
-    ExtractUi *ui = ctx;
-    cli_progress_update(&ui->progress, ui->bytes_before + bytes, NULL);
+    ExtractWorker *w = ctx;
+    ExtractJob *job = w->job;
+    pthread_mutex_lock(&job->lock);
+    job->bytes_now[w->slot] = bytes;
+    uint64_t sum = job->bytes_done;
+    for (int t = 0; t < job->a->threads; t++) sum += job->bytes_now[t];
+    cli_progress_update(&job->progress, sum, NULL);
+    pthread_mutex_unlock(&job->lock);
 }
 
 /* Output stem for input i, unique among the inputs (a second "x.warc.gz"
@@ -202,11 +237,11 @@ static void outputs_close(LangOutputs *lo)
 
 /* Extracts one input inside its task. */
 static JfStatus run_one(const ExtractArgs *a, Extractor *x, const char *path, const char *stem,
-                        ExtractUi *ui, ExtractStats *st, char **outputs_json, JfError *err)
+                        ExtractWorker *w, ExtractStats *st, char **outputs_json, JfError *err)
 {
     LangOutputs lo;
     JfStatus rc = outputs_open(a, stem, &lo, err);
-    ExtractSink sink = { .on_error = on_error, .on_progress = on_progress, .ctx = ui };
+    ExtractSink sink = { .on_error = on_error, .on_progress = on_progress, .ctx = w };
     for (int l = 0; l < EXTRACT_LANG_COUNT; l++) sink.out[l] = lo.w[l];
     if (rc == JF_OK) rc = extractor_run_file(x, path, &sink, st, err);
     json_t *paths = json_array();
@@ -250,65 +285,127 @@ static JfStatus open_workdir(const ExtractArgs *a, RunDb **db, JfError *err)
     return rc == JF_OK ? rundb_open(path, db, err) : rc;
 }
 
-/* One input: register, begin, run, commit or fail. *outcome: 0 done, 1 skipped, 2 failed. */
-static JfStatus process_input(const ExtractArgs *a, RunDb *db, Extractor *x, size_t i,
-                              ExtractUi *ui, ExtractStats *total, int *outcome, JfError *err)
+/* Registers input i and begins its task (job->lock held).
+ * @return JF_OK with *skip, or a database error. */
+static JfStatus task_begin(ExtractJob *job, size_t i, bool *skip, int64_t *task_id, JfError *err)
 {
-    const char *path = a->inputs.paths[i];
-    char stem[PATH_MAX], abspath[PATH_MAX];
-    output_stem(&a->inputs, i, stem, sizeof stem);
+    const char *path = job->a->inputs.paths[i];
+    char abspath[PATH_MAX];
     const char *key = realpath(path, abspath) ? abspath : path;
-    int64_t input_id, task_id;
-    bool skip = false;
-    JfStatus rc = rundb_input_register(db, key, &input_id, NULL, err);
-    if (rc == JF_OK) rc = rundb_task_begin(db, input_id, "extract", &skip, &task_id, err);
-    if (rc != JF_OK) return rc;
-    if (skip && !a->force) { *outcome = 1; return JF_OK; }
-    if (skip) { /* --force: begin again from done */
-        rc = rundb_task_fail(db, task_id, "redone by --force", err);
-        if (rc == JF_OK) rc = rundb_task_begin(db, input_id, "extract", &skip, &task_id, err);
-        if (rc != JF_OK) return rc;
+    int64_t input_id;
+    JfStatus rc = rundb_input_register(job->db, key, &input_id, NULL, err);
+    if (rc == JF_OK) rc = rundb_task_begin(job->db, input_id, "extract", skip, task_id, err);
+    if (rc != JF_OK || !*skip || !job->a->force) return rc;
+    /* --force: a done task is begun again */
+    rc = rundb_task_fail(job->db, *task_id, "redone by --force", err);
+    if (rc == JF_OK) rc = rundb_task_begin(job->db, input_id, "extract", skip, task_id, err);
+    return rc;
+}
+
+/* Records the outcome of input i's task (job->lock held). */
+static JfStatus task_end(ExtractJob *job, int64_t task_id, JfStatus work_rc, const JfError *werr,
+                         const ExtractStats *st, const char *outputs, JfError *err)
+{
+    if (work_rc != JF_OK) {
+        char msg[768];
+        jf_error_format(werr, msg, sizeof msg);
+        cli_report(werr);
+        job->counts[2]++;
+        return rundb_task_fail(job->db, task_id, msg, err);
     }
+    char *stats = extract_stats_to_json(st);
+    JfStatus rc = rundb_task_commit(job->db, task_id, outputs, stats, err);
+    free(stats);
+    extract_stats_add(&job->total, st);
+    job->counts[0]++;
+    return rc;
+}
+
+/* One input, start to end. @return false when the worker should stop. */
+static bool worker_one(ExtractWorker *w, Extractor *x, size_t i)
+{
+    ExtractJob *job = w->job;
+    bool skip = false;
+    int64_t task_id = 0;
+    JfError err;
+    jf_error_clear(&err);
+    JfStatus rc = task_begin(job, i, &skip, &task_id, &err);
+    if (rc == JF_OK && skip) job->counts[1]++;
+    pthread_mutex_unlock(&job->lock);
+    if (rc != JF_OK || skip) goto out;
+
+    char stem[PATH_MAX];
+    output_stem(&job->a->inputs, i, stem, sizeof stem);
     ExtractStats st = { 0 };
     char *outputs = NULL;
     JfError werr;
     jf_error_clear(&werr);
-    rc = run_one(a, x, path, stem, ui, &st, &outputs, &werr);
-    if (rc != JF_OK) {
-        cli_report(&werr);
-        *outcome = 2;
-        char msg[768];
-        jf_error_format(&werr, msg, sizeof msg);
-        return rundb_task_fail(db, task_id, msg, err);
-    }
-    char *stats = extract_stats_to_json(&st);
-    rc = rundb_task_commit(db, task_id, outputs, stats, err);
-    free(stats);
+    JfStatus work_rc = run_one(job->a, x, job->a->inputs.paths[i], stem, w, &st, &outputs, &werr);
+    pthread_mutex_lock(&job->lock);
+    rc = task_end(job, task_id, work_rc, &werr, &st, outputs, &err);
+    pthread_mutex_unlock(&job->lock);
     free(outputs);
-    extract_stats_add(total, &st);
-    *outcome = 0;
-    return rc;
+out:
+    pthread_mutex_lock(&job->lock);
+    job->bytes_now[w->slot] = 0;
+    job->bytes_done += file_size(job->a->inputs.paths[i]);
+    cli_progress_update(&job->progress, job->bytes_done, NULL);
+    if (rc != JF_OK && job->rc == JF_OK) {
+        job->rc = rc;
+        job->err = err;
+    }
+    return job->rc == JF_OK;   /* lock stays held for the next pick */
 }
 
-static JfStatus extract_all(const ExtractArgs *a, RunDb *db, Extractor *x, size_t counts[3],
-                            JfError *err)
+static void *worker_main(void *arg)
 {
-    ExtractUi ui = { 0 };
+    ExtractWorker *w = arg;
+    ExtractJob *job = w->job;
+    Extractor *x = NULL;
+    JfError err;
+    jf_error_clear(&err);
+    JfStatus rc = extractor_open(&job->a->opt, &x, &err);
+    pthread_mutex_lock(&job->lock);
+    if (rc != JF_OK && job->rc == JF_OK) {
+        job->rc = rc;
+        job->err = err;
+    }
+    while (job->rc == JF_OK && job->next < job->a->inputs.count) {
+        size_t i = job->next++;
+        if (!worker_one(w, x, i)) break;
+    }
+    pthread_mutex_unlock(&job->lock);
+    extractor_close(x);
+    return NULL;
+}
+
+/* Runs a->threads workers over the inputs (the first in this thread). */
+static JfStatus extract_all(const ExtractArgs *a, RunDb *db, size_t counts[3], JfError *err)
+{
+    static ExtractJob job;   /* large (per-thread slots); one per process */
+    memset(&job, 0, sizeof job);
+    job.a = a;
+    job.db = db;
+    pthread_mutex_init(&job.lock, NULL);
     uint64_t total_bytes = 0;
     for (size_t i = 0; i < a->inputs.count; i++) total_bytes += file_size(a->inputs.paths[i]);
-    cli_progress_start(&ui.progress, "extract", "B", total_bytes, a->quiet);
-    ExtractStats total = { 0 };
-    JfStatus rc = JF_OK;
-    for (size_t i = 0; rc == JF_OK && i < a->inputs.count; i++) {
-        int outcome = 0;
-        rc = process_input(a, db, x, i, &ui, &total, &outcome, err);
-        counts[outcome]++;
-        ui.bytes_before += file_size(a->inputs.paths[i]);
-        cli_progress_update(&ui.progress, ui.bytes_before, NULL);
-    }
-    cli_progress_finish(&ui.progress, NULL);
-    if (!a->quiet) print_summary(&total, counts[0], counts[1], counts[2]);
-    return rc;
+    cli_progress_start(&job.progress, "extract", "B", total_bytes, a->quiet);
+
+    ExtractWorker workers[EXTRACT_MAX_THREADS];
+    pthread_t tids[EXTRACT_MAX_THREADS];
+    int started = 0;
+    for (int t = 0; t < a->threads; t++) workers[t] = (ExtractWorker){ &job, t };
+    for (int t = 1; t < a->threads; t++)
+        if (pthread_create(&tids[t], NULL, worker_main, &workers[t]) == 0) started = t;
+    worker_main(&workers[0]);
+    for (int t = 1; t <= started; t++) pthread_join(tids[t], NULL);
+
+    cli_progress_finish(&job.progress, NULL);
+    if (!a->quiet) print_summary(&job.total, job.counts[0], job.counts[1], job.counts[2]);
+    memcpy(counts, job.counts, sizeof job.counts);
+    pthread_mutex_destroy(&job.lock);
+    if (job.rc != JF_OK) *err = job.err;
+    return job.rc;
 }
 
 static char *join_args(int argc, char **argv)
@@ -324,7 +421,7 @@ static char *join_args(int argc, char **argv)
 
 int cli_extract_main(int argc, char **argv)
 {
-    ExtractArgs a = { 0 };
+    ExtractArgs a = { .threads = 1 };
     extract_options_init(&a.opt);
     jf_pathlist_init(&a.inputs);
     int p = parse_args(argc, argv, &a);
@@ -335,18 +432,15 @@ int cli_extract_main(int argc, char **argv)
     JfError err;
     jf_error_clear(&err);
     RunDb *db = NULL;
-    Extractor *x = NULL;
     int64_t run_id = 0;
     size_t counts[3] = { 0 };
     char *cmdline = join_args(argc, argv);
     JfStatus rc = open_workdir(&a, &db, &err);
     if (rc == JF_OK) rc = rundb_run_begin(db, cmdline ? cmdline : "jaforge extract", &run_id, &err);
-    if (rc == JF_OK) rc = extractor_open(&a.opt, &x, &err);
-    if (rc == JF_OK) rc = extract_all(&a, db, x, counts, &err);
+    if (rc == JF_OK) rc = extract_all(&a, db, counts, &err);
     if (rc != JF_OK) cli_report(&err);
     int code = rc != JF_OK ? cli_exit_code(rc) : counts[2] ? CLI_EXIT_FAIL : CLI_EXIT_OK;
     if (db && run_id) rundb_run_end(db, run_id, code, &err);
-    extractor_close(x);
     rundb_close(db);
     free(cmdline);
     jf_pathlist_free(&a.inputs);

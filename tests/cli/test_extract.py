@@ -122,6 +122,36 @@ q = subprocess.run(["sqlite3", os.path.join(o, "jaforge.db"), "SELECT stats FROM
 st = json.loads(q.stdout.strip()) if q.returncode == 0 and q.stdout.strip() else {}
 check(st.get("dropped", {}).get("prefilter", 0) >= 30, f"pre-filter dropped the English pages ({st.get('dropped')})")
 
+# --- WET: conversion records carry text already; it comes back unchanged --------------
+import gzip
+import uuid
+
+
+def wet_record(rtype, block, uri=None):
+    h = [("WARC-Type", rtype), ("WARC-Date", "2026-01-01T00:00:00Z"),
+         ("WARC-Record-ID", f"<urn:uuid:{uuid.uuid4()}>")]
+    if uri:
+        h += [("WARC-Target-URI", uri), ("WARC-Refers-To", f"<urn:uuid:{uuid.uuid4()}>")]
+    h += [("Content-Type", "text/plain" if rtype == "conversion" else "application/warc-fields"),
+          ("Content-Length", str(len(block)))]
+    head = "WARC/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h) + "\r\n"
+    return gzip.compress(head.encode() + block + b"\r\n\r\n")
+
+
+wet = os.path.join(work, "sample.warc.wet.gz")
+with open(wet, "wb") as f:
+    f.write(wet_record("warcinfo", b"software: jaforge test\r\n"))
+    for d in list(ja.values()) + list(en.values()):
+        f.write(wet_record("conversion", d["text"].encode("utf-8"), d["url"]))
+o = os.path.join(work, "wet")
+r = run(["extract", "-q", "--out", o, wet])
+check(r.returncode == 0, f"WET: exit 0 ({r.stderr})")
+wja = docs_by_file(read_docs(os.path.join(o, "ja/sample.jsonl.zst")))
+wen = docs_by_file(read_docs(os.path.join(o, "en/sample.jsonl.zst")))
+check(texts(wja) == texts(ja), f"WET: the Japanese texts come back unchanged ({len(wja)} of {len(ja)})")
+check(texts(wen) == texts(en), f"WET: the English texts come back unchanged ({len(wen)} of {len(en)})")
+check(all(d["meta"]["warc_type"] == "conversion" for d in wja.values()), "WET: warc_type conversion")
+
 # --- usage errors -----------------------------------------------------------------------
 r = run(["extract"])
 check(r.returncode == 2 and "jaforge:" in r.stderr, "no arguments: exit 2 with a message")

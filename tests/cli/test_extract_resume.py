@@ -1,7 +1,7 @@
 """test_extract_resume.py: a killed `jaforge extract` never leaves an output
 that looks complete, and running it again finishes the work with outputs
-byte-identical to an uninterrupted run; a finished run is skipped; an input
-whose content changed is redone."""
+byte-identical to an uninterrupted run (made on two threads); a finished run
+is skipped; an input whose content changed is redone."""
 import filecmp
 import gzip
 import os
@@ -25,9 +25,9 @@ def finals(out):
                   for f in fs if f.endswith(".jsonl.zst"))
 
 
-# Uninterrupted reference run.
+# Uninterrupted reference run, on two threads: the outputs must not depend on it.
 ref = os.path.join(work, "ref")
-r = run(["extract", "-q", "--out", ref, inputs])
+r = run(["extract", "-q", "--threads", "2", "--out", ref, inputs])
 check(r.returncode == 0, f"reference run exit 0 ({r.stderr})")
 check(len(finals(ref)) == 24, f"24 outputs (12 inputs x ja,en), got {len(finals(ref))}")
 
