@@ -290,6 +290,11 @@ static JfStatus open_workdir(const ExtractArgs *a, RunDb **db, JfError *err)
 static JfStatus task_begin(ExtractJob *job, size_t i, bool *skip, int64_t *task_id, JfError *err)
 {
     const char *path = job->a->inputs.paths[i];
+    if (!strcmp(path, "-")) {   /* standard input: nothing to remember or skip */
+        *skip = false;
+        *task_id = 0;
+        return JF_OK;
+    }
     char abspath[PATH_MAX];
     const char *key = realpath(path, abspath) ? abspath : path;
     int64_t input_id;
@@ -311,10 +316,10 @@ static JfStatus task_end(ExtractJob *job, int64_t task_id, JfStatus work_rc, con
         jf_error_format(werr, msg, sizeof msg);
         cli_report(werr);
         job->counts[2]++;
-        return rundb_task_fail(job->db, task_id, msg, err);
+        return task_id ? rundb_task_fail(job->db, task_id, msg, err) : JF_OK;
     }
     char *stats = extract_stats_to_json(st);
-    JfStatus rc = rundb_task_commit(job->db, task_id, outputs, stats, err);
+    JfStatus rc = task_id ? rundb_task_commit(job->db, task_id, outputs, stats, err) : JF_OK;
     free(stats);
     extract_stats_add(&job->total, st);
     job->counts[0]++;

@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 
-from jftest import (DATA, check, docs_by_file, finish, manifest, read_docs, require_data, run,
+from jftest import (DATA, JAFORGE, check, docs_by_file, finish, manifest, read_docs, require_data, run,
                     tmpdir)
 
 require_data("warc/sample.warc.gz", "warc/sample.warc", "warc/sample-whole.warc.gz",
@@ -121,6 +121,15 @@ q = subprocess.run(["sqlite3", os.path.join(o, "jaforge.db"), "SELECT stats FROM
                    capture_output=True, text=True)
 st = json.loads(q.stdout.strip()) if q.returncode == 0 and q.stdout.strip() else {}
 check(st.get("dropped", {}).get("prefilter", 0) >= 30, f"pre-filter dropped the English pages ({st.get('dropped')})")
+
+# --- standard input ("-") reads the same stream --------------------------------------------
+o = os.path.join(work, "stdin")
+with open(os.path.join(DATA, "warc/sample.warc.gz"), "rb") as f:
+    r = subprocess.run([JAFORGE, "extract", "-q", "--out", o, "-"], stdin=f,
+                       capture_output=True, text=True)
+check(r.returncode == 0, f"stdin: exit 0 ({r.stderr})")
+check(texts(docs_by_file(read_docs(os.path.join(o, "ja/stdin.jsonl.zst")))) == texts(ja),
+      "stdin: same Japanese documents as the file")
 
 # --- WET: conversion records carry text already; it comes back unchanged --------------
 import gzip
