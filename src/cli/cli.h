@@ -11,6 +11,9 @@
 
 #include "jf_error.h"
 
+/* Subcommands for stages in progress exist only when built (JF_HAVE_<NAME>,
+ * set by src/cli/CMakeLists.txt). */
+
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
 /* One subcommand: argv[0] is the subcommand's name. @return the exit code. */
@@ -19,6 +22,12 @@ typedef int CliMainFn(int argc, char **argv);
 int cli_version_main(int argc, char **argv);
 int cli_extract_main(int argc, char **argv);
 int cli_warc_main(int argc, char **argv);
+int cli_fetch_main(int argc, char **argv);
+int cli_filter_main(int argc, char **argv);
+int cli_dedup_main(int argc, char **argv);
+int cli_tokenizer_main(int argc, char **argv);
+int cli_shard_main(int argc, char **argv);
+int cli_blend_main(int argc, char **argv);
 
 /* Prints "jaforge: FILE[:OFFSET]: reason" for err on stderr. */
 void cli_report(const JfError *err);

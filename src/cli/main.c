@@ -11,6 +11,24 @@ static const struct {
 } COMMANDS[] = {
     { "extract", cli_extract_main, "WARC/WET files -> Japanese/English documents (*.jsonl.zst)" },
     { "warc",    cli_warc_main,    "inspect WARC files (warc index FILE...)" },
+#ifdef JF_HAVE_FETCH
+    { "fetch",   cli_fetch_main,   "download the files of a manifest (parallel, resumable, verified)" },
+#endif
+#ifdef JF_HAVE_FILTER
+    { "filter",  cli_filter_main,  "quality-filter documents with a rule profile" },
+#endif
+#ifdef JF_HAVE_DEDUP
+    { "dedup",   cli_dedup_main,   "remove exact and near-duplicate documents" },
+#endif
+#ifdef JF_HAVE_TOKENIZER
+    { "tokenizer", cli_tokenizer_main, "train, extend, encode, decode SentencePiece BPE models" },
+#endif
+#ifdef JF_HAVE_SHARD
+    { "shard",   cli_shard_main,   "write, inspect, verify Megatron indexed datasets" },
+#endif
+#ifdef JF_HAVE_BLEND
+    { "blend",   cli_blend_main,   "plan a JA:EN mixture in Megatron's sample order" },
+#endif
     { "version", cli_version_main, "print versions of jaforge and its libraries" },
 };
 
