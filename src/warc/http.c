@@ -78,20 +78,6 @@ const char *http_response_header(const HttpParser *p, const char *name)
 
 /* ---- status line and header ---- */
 
-/* Index just past the blank line ending the header; 0 if none. */
-static size_t header_end(const uint8_t *b, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        const uint8_t *nl = memchr(b + i, '\n', n - i);
-        if (!nl) return 0;
-        size_t k = (size_t)(nl - b);
-        if (k + 1 < n && b[k + 1] == '\n') return k + 2;
-        if (k + 2 < n && b[k + 1] == '\r' && b[k + 2] == '\n') return k + 3;
-        i = k + 1;
-    }
-    return 0;
-}
-
 /* "HTTP/x[.y] SSS[ reason]" -> SSS, or 0. */
 static int status_parse(const char *line)
 {
@@ -384,7 +370,7 @@ JfStatus http_response_parse(HttpParser *p, const uint8_t *block, size_t len, Ht
     memset(out, 0, sizeof *out);
     p->n_fields = 0;
     /* a header is never longer than HEAD_MAX: do not copy a whole body as one */
-    size_t he = header_end(block, len < HEAD_MAX ? len : HEAD_MAX);
+    size_t he = warc_header_end(block, len < HEAD_MAX ? len : HEAD_MAX, 0);
     bool have_end = he != 0;
     if (!have_end) he = len < HEAD_MAX ? len : HEAD_MAX;
     if (http_head_parse(p, block, he, out) != JF_OK ||

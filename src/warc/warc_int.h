@@ -118,4 +118,9 @@ JfStatus warc_fields_parse(char *b, size_t n, size_t i, WarcField **fields, size
 /* Case-insensitive ASCII compare of a NUL-terminated string with n bytes. */
 bool warc_ascii_ieq(const char *a, const char *b);
 
+/* Index just past the blank line that ends a header block (WARC or HTTP)
+ * in b[0..n), searching lines from `from`; 0 if it is not there (yet).
+ * CRLF and bare LF line ends are both accepted. */
+size_t warc_header_end(const uint8_t *b, size_t n, size_t from);
+
 #endif

@@ -164,9 +164,7 @@ static JfStatus rd_skip(WarcReader *r, JfError *err)
 
 /* ---- header ---- */
 
-/* Index just past the blank line that ends the header, searching b[from..n);
- * 0 if not there yet. Accepts CRLF and bare LF line ends. */
-static size_t hdr_find_end(const uint8_t *b, size_t n, size_t from)
+size_t warc_header_end(const uint8_t *b, size_t n, size_t from)
 {
     for (size_t i = from; i < n;) {
         const uint8_t *nl = memchr(b + i, '\n', n - i);
@@ -264,7 +262,7 @@ static JfStatus rd_header_end(WarcReader *r, size_t *hdr_end, JfError *err)
     size_t from = 0;
     for (;;) {
         size_t n = rd_avail(r);
-        size_t e = hdr_find_end(rd_bytes(r), n, from);
+        size_t e = warc_header_end(rd_bytes(r), n, from);
         if (e > HDR_MAX) return JF_EFORMAT;
         if (e) {
             *hdr_end = e;

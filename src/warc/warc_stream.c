@@ -372,10 +372,11 @@ static JfStatus gz_seek_header(WarcStream *s, JfError *err)
     }
 }
 
-/* After garbage at in_pos or a bad member starting at bad_off: skip to the next
- * member header and report. */
-static JfStatus gz_resync(WarcStream *s, JfStatus code, uint64_t bad_off, const char *why,
-                          JfError *err)
+/* After garbage at in_pos or a bad member (gzip) or frame (zstd) starting at
+ * bad_off: skip to the next unit header with seek, and report. */
+static JfStatus stream_resync(WarcStream *s, JfStatus code, uint64_t bad_off, const char *why,
+                              JfStatus (*seek)(WarcStream *, JfError *), const char *unit,
+                              JfError *err)
 {
     /* rescan from the bad member's second byte when it is still buffered (a
      * truncated member may have swallowed the next header), else from here:
@@ -383,13 +384,19 @@ static JfStatus gz_resync(WarcStream *s, JfStatus code, uint64_t bad_off, const 
     if (bad_off >= s->in_off && bad_off < s->in_off + s->in_len)
         s->in_pos = (size_t)(bad_off - s->in_off) + 1;
     s->member_open = false;
-    JfStatus rc = gz_seek_header(s, err);
+    JfStatus rc = seek(s, err);
     if (rc != JF_OK && rc != JF_DONE) return rc;
     uint64_t next = s->in_off + s->in_pos;
     if (rc == JF_DONE) s->eof = true;
     return jf_error_set(err, code, s->path, bad_off, "%s; skipped %llu bytes to %s", why,
                         (unsigned long long)(next - bad_off),
-                        rc == JF_DONE ? "the end of the file" : "the next gzip member");
+                        rc == JF_DONE ? "the end of the file" : unit);
+}
+
+static JfStatus gz_resync(WarcStream *s, JfStatus code, uint64_t bad_off, const char *why,
+                          JfError *err)
+{
+    return stream_resync(s, code, bad_off, why, gz_seek_header, "the next gzip member", err);
 }
 
 static JfStatus gz_start_member(WarcStream *s, JfError *err)
@@ -492,19 +499,7 @@ static JfStatus zs_resync(WarcStream *s, JfStatus code, uint64_t bad_off, const 
                           JfError *err)
 {
     ZSTD_DCtx_reset(s->zd, ZSTD_reset_session_only);
-    /* rescan from the bad member's second byte when it is still buffered (a
-     * truncated member may have swallowed the next header), else from here:
-     * in_pos is already past bad_off, so the stream still moves forward */
-    if (bad_off >= s->in_off && bad_off < s->in_off + s->in_len)
-        s->in_pos = (size_t)(bad_off - s->in_off) + 1;
-    s->member_open = false;
-    JfStatus rc = zs_seek_frame(s, err);
-    if (rc != JF_OK && rc != JF_DONE) return rc;
-    uint64_t next = s->in_off + s->in_pos;
-    if (rc == JF_DONE) s->eof = true;
-    return jf_error_set(err, code, s->path, bad_off, "%s; skipped %llu bytes to %s", why,
-                        (unsigned long long)(next - bad_off),
-                        rc == JF_DONE ? "the end of the file" : "the next zstd frame");
+    return stream_resync(s, code, bad_off, why, zs_seek_frame, "the next zstd frame", err);
 }
 
 /* The WARC-zstd convention puts a dictionary in a skippable frame (magic
