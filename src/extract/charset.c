@@ -300,25 +300,34 @@ static bool charset_is_utf16(const char *n)
 
 /* ---- UTF-8 ---- */
 
+/* Bytes a sequence starting with lead byte c needs (0: c cannot start one),
+ * and the range [*lo, *hi] allowed for its second byte (Unicode table 3-7). */
+static size_t utf8_lead(uint8_t c, uint8_t *lo, uint8_t *hi)
+{
+    *lo = 0x80, *hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) return 2;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (c == 0xE0) *lo = 0xA0;
+        if (c == 0xED) *hi = 0x9F;
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (c == 0xF0) *lo = 0x90;
+        if (c == 0xF4) *hi = 0x8F;
+        return 4;
+    }
+    return 0;
+}
+
 /* Length of the valid UTF-8 sequence at s (n > 0 bytes left), 0 when invalid.
  * *cut is set when the bytes are a valid prefix that runs off the end. */
 static size_t utf8_seq_len(const uint8_t *s, size_t n, bool *cut)
 {
-    uint8_t c = s[0];
     *cut = false;
-    if (c < 0x80) return 1;
-    size_t need;
-    uint8_t lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) need = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else return 0;
+    if (s[0] < 0x80) return 1;
+    uint8_t lo, hi;
+    size_t need = utf8_lead(s[0], &lo, &hi);
+    if (!need) return 0;
     for (size_t k = 1; k < need; k++) {
         if (k >= n) {
             *cut = true;
@@ -333,19 +342,9 @@ static size_t utf8_seq_len(const uint8_t *s, size_t n, bool *cut)
 /* Bytes of the maximal ill-formed subpart at s (>= 1), per Unicode/WHATWG. */
 static size_t utf8_bad_len(const uint8_t *s, size_t n)
 {
-    uint8_t c = s[0];
-    uint8_t lo = 0x80, hi = 0xBF;
-    size_t need;
-    if (c >= 0xC2 && c <= 0xDF) need = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else return 1;
+    uint8_t lo, hi;
+    size_t need = utf8_lead(s[0], &lo, &hi);
+    if (!need) return 1;
     size_t k = 1;
     while (k < need && k < n) {
         uint8_t b = s[k];
