@@ -24,6 +24,7 @@
     X(JF_EUSAGE,   "bad usage")                                        \
     X(JF_EDB,      "run database error")                               \
     X(JF_ECHARSET, "character set error")                              \
+    X(JF_ETIMEOUT, "time budget exceeded")                             \
     X(JF_EINTERNAL,"internal error")
 
 typedef enum {

@@ -31,6 +31,7 @@ const char *extract_lang_code(ExtractLang l);   /* "ja", "en" */
     X(DROP_BINARY,       "binary",       "labelled text but holds binary bytes")     \
     X(DROP_PREFILTER,    "prefilter",    "not Japanese by <html lang>/charset/title")\
     X(DROP_TOO_BIG,      "too_big",      "page above the size budget")               \
+    X(DROP_TOO_SLOW,     "too_slow",     "page above the time budget")               \
     X(DROP_REPLACEMENT,  "replacement",  "too many undecodable characters")          \
     X(DROP_EMPTY,        "empty",        "no text after extraction")                 \
     X(DROP_LANG,         "lang_other",   "language not asked for")

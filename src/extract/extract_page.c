@@ -147,6 +147,7 @@ static JfStatus page_text(Extractor *x, const ExtractPage *page, JfDoc *doc, Ext
     if (page->is_html) {
         rc = html_extractor_run(x->html, (const char *)x->utf8.data, x->utf8.len, &ht, err);
         if (rc == JF_ETOOBIG) { *why = EXTRACT_DROP_TOO_BIG; return JF_OK; }
+        if (rc == JF_ETIMEOUT) { *why = EXTRACT_DROP_TOO_SLOW; return JF_OK; }
         if (rc != JF_OK) return rc;
         rc = join_title(x, &ht);
     } else {

@@ -58,6 +58,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <pthread.h>
+#include <time.h>
 #include <string.h>
 
 #include "extract_int.h"
@@ -67,7 +68,9 @@
 #define HTML_DEFAULT_MAX_INPUT ((size_t)8 << 20)
 #define HTML_DEFAULT_MAX_DEPTH 256
 #define HTML_MAX_DEPTH_CAP     65536
-#define HTML_FEED_CHUNK        ((size_t)1 << 20)
+/* Input is fed in chunks so the time budget is checked often enough. */
+#define HTML_DEFAULT_MAX_SECONDS 10.0
+#define HTML_FEED_CHUNK        ((size_t)1 << 16)
 #define FORM_MIN_CHARS         200
 #define LINK_SHORT_CHARS       300
 #define LINK_MIN_COUNT         3
@@ -287,6 +290,7 @@ void html_text_options_init(HtmlTextOptions *opt)
     opt->max_input = HTML_DEFAULT_MAX_INPUT;
     opt->max_depth = HTML_DEFAULT_MAX_DEPTH;
     opt->remove_boilerplate = true;
+    opt->max_seconds = HTML_DEFAULT_MAX_SECONDS;
 }
 
 /* ---- output ---- */
@@ -762,6 +766,13 @@ static JfStatus html_clean_input(HtmlExtractor *x, const uint8_t **p, size_t *le
     return JF_OK;
 }
 
+static double html_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static JfStatus html_parse(HtmlExtractor *x, const uint8_t *p, size_t len)
 {
     htmlSAXHandler sax;
@@ -777,11 +788,16 @@ static JfStatus html_parse(HtmlExtractor *x, const uint8_t *p, size_t len)
                                     HTML_PARSE_NONET | HTML_PARSE_COMPACT |
                                     HTML_PARSE_IGNORE_ENC);
     size_t off = 0;
+    double t0 = html_now();
     do {
         size_t n = len - off < HTML_FEED_CHUNK ? len - off : HTML_FEED_CHUNK;
         bool last = off + n == len;
         htmlParseChunk(x->ctxt, (const char *)p + off, (int)n, last);
         off += n;
+        /* Every step is linear in its input, so this never fires on a real
+         * page; it is the guard against a pathological case we do not know. */
+        if (!last && x->opt.max_seconds > 0 && html_now() - t0 > x->opt.max_seconds)
+            x->status = JF_ETIMEOUT;
     } while (off < len && x->status == JF_OK);
     if (x->ctxt->myDoc) xmlFreeDoc(x->ctxt->myDoc);
     htmlFreeParserCtxt(x->ctxt);

@@ -19,9 +19,11 @@ typedef struct {
                                   is still read as text, inheriting the state at the limit
                                   (block elements still break lines); never recursion */
     bool   remove_boilerplate; /* see html_text.c's header for the heuristic */
+    double max_seconds;        /* time budget per page (0: none); past it JF_ETIMEOUT */
 } HtmlTextOptions;
 
-/* Defaults: max_input 8 MiB, max_depth 256, remove_boilerplate true. */
+/* Defaults: max_input 8 MiB, max_depth 256, remove_boilerplate true,
+ * max_seconds 10. */
 void html_text_options_init(HtmlTextOptions *opt);
 
 typedef struct HtmlExtractor HtmlExtractor; /* reusable; owns its buffers */
@@ -47,6 +49,7 @@ JfStatus html_extractor_open(const HtmlTextOptions *opt, HtmlExtractor **out, Jf
 /* Extracts the text of utf8 (len bytes of UTF-8 HTML; invalid bytes are
  * tolerated). Garbage input gives some text or none, never an error.
  * @return JF_OK, JF_ETOOBIG (len > max_input, or the text outgrew its cap),
+ *         JF_ETIMEOUT (parsing took longer than max_seconds),
  *         JF_ENOMEM. After an error the extractor is still usable. */
 JfStatus html_extractor_run(HtmlExtractor *x, const char *utf8, size_t len, HtmlText *out,
                             JfError *err);

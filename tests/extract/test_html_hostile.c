@@ -239,6 +239,32 @@ static void test_ill_formed_utf8(void **state)
     html_extractor_close(x);
 }
 
+/* The time budget stops a page that takes too long, reports JF_ETIMEOUT,
+ * and leaves the extractor usable. A budget of a nanosecond trips at the
+ * first check (after the first 64 KB of input); small pages never reach it. */
+static void test_time_budget(void **state)
+{
+    (void)state;
+    HtmlTextOptions opt;
+    html_text_options_init(&opt);
+    assert_true(opt.max_seconds > 0);
+    opt.max_seconds = 1e-9;
+    HtmlExtractor *x;
+    JfError err;
+    assert_int_equal(html_extractor_open(&opt, &x, &err), JF_OK);
+    size_t n = 1u << 20;
+    char *big = malloc(n + 1);
+    for (size_t i = 0; i < n; i += 8) memcpy(big + i, "<p>abc</", 8);
+    big[n] = '\0';
+    HtmlText ht;
+    assert_int_equal(html_extractor_run(x, big, n, &ht, &err), JF_ETIMEOUT);
+    const char *small = "<p>まだ使える</p>";
+    assert_int_equal(html_extractor_run(x, small, strlen(small), &ht, &err), JF_OK);
+    assert_string_equal(ht.text, "まだ使える");
+    free(big);
+    html_extractor_close(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_binary_garbage),
         cmocka_unit_test(test_truncated_pages),
         cmocka_unit_test(test_ill_formed_utf8),
+        cmocka_unit_test(test_time_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
