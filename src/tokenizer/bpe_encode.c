@@ -1,0 +1,366 @@
+/* bpe_encode.c: SentencePiece BPE encoding (see bpe_encode.h for the
+ * contract). Follows SentencePiece 0.1.97's normalizer.cc (identity rule) and
+ * bpe_model.cc step by step, so that every line encodes to the same ids:
+ * the comments name the SentencePiece behaviour each step reproduces.
+ * Does not decode (bpe_decode.c). */
+#include <string.h>
+
+#include "bpe_encode.h"
+#include "jf_alloc.h"
+#include "sp_model_int.h"
+
+#define BPE_MAX_INPUT ((size_t)256 << 20)
+
+typedef struct {
+    uint32_t start;      /* in the normalized text */
+    uint32_t len;        /* 0 once merged into its left neighbour */
+    int32_t  prev, next; /* -1 at the ends */
+    bool     freeze;     /* a USER_DEFINED symbol: never merged */
+} BpeSymbol;
+
+typedef struct {
+    float    score;
+    uint32_t left, right;
+    uint32_t size;       /* bytes of the merged piece: a stale entry no longer matches */
+} BpePair;
+
+/* A merge that produced an UNUSED piece: how to split it back. */
+typedef struct {
+    uint32_t start, len, left_len;
+} BpeRevMerge;
+
+struct BpeScratch {
+    char        *norm;   size_t norm_cap;  size_t norm_len;
+    BpeSymbol   *sym;    size_t sym_cap;
+    BpePair     *heap;   size_t heap_cap;  size_t heap_len;
+    BpeToken    *tok;    size_t tok_cap;   size_t tok_len;
+    BpeRevMerge *rev;    size_t rev_cap;   size_t rev_len;
+    bool         prev_unk;   /* the last token emitted is an unknown symbol */
+};
+
+/* "<0x00>".."<0xFF>": the text of byte pieces, also when the model lacks one. */
+#define BT(h, l) "<0x" #h #l ">"
+#define BT_ROW(h) BT(h, 0), BT(h, 1), BT(h, 2), BT(h, 3), BT(h, 4), BT(h, 5), BT(h, 6), \
+    BT(h, 7), BT(h, 8), BT(h, 9), BT(h, A), BT(h, B), BT(h, C), BT(h, D), BT(h, E), BT(h, F)
+static const char BYTE_TEXT[256][7] = {
+    BT_ROW(0), BT_ROW(1), BT_ROW(2), BT_ROW(3), BT_ROW(4), BT_ROW(5), BT_ROW(6), BT_ROW(7),
+    BT_ROW(8), BT_ROW(9), BT_ROW(A), BT_ROW(B), BT_ROW(C), BT_ROW(D), BT_ROW(E), BT_ROW(F),
+};
+
+/* Grows arr (elements of size sz) to hold need elements. */
+static bool grow(void **arr, size_t *cap, size_t need, size_t sz)
+{
+    if (need <= *cap) return true;
+    size_t c = *cap ? *cap : 64;
+    while (c < need) c *= 2;
+    void *p = jf_realloc(*arr, c * sz);
+    if (!p) return false;
+    *arr = p;
+    *cap = c;
+    return true;
+}
+#define GROW(arr, cap, need) grow((void **)&(arr), &(cap), (need), sizeof *(arr))
+
+JfStatus bpe_model_check(const SpModel *m, JfError *err)
+{
+    const SpModelInfo *i = sp_model_info(m);
+    if (i->model_type != SP_MODEL_BPE)
+        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
+                            "model type %d is not BPE: only BPE models can be encoded",
+                            (int)i->model_type);
+    if (i->charsmap_len)
+        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
+                            "normalizer '%s' uses a precompiled charsmap, not supported yet "
+                            "(only the identity normalizer)", i->normalizer_name);
+    return JF_OK;
+}
+
+JfStatus bpe_scratch_open(BpeScratch **out, JfError *err)
+{
+    *out = jf_calloc(1, sizeof **out);
+    if (!*out) return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+    return JF_OK;
+}
+
+void bpe_scratch_close(BpeScratch *s)
+{
+    if (!s) return;
+    jf_free(s->norm);
+    jf_free(s->sym);
+    jf_free(s->heap);
+    jf_free(s->tok);
+    jf_free(s->rev);
+    jf_free(s);
+}
+
+/* ---- normalization (identity rule) ---- */
+
+/* Longest USER_DEFINED piece that prefixes t[0..n); 0 when none. */
+static size_t user_match(const SpModel *m, const char *t, size_t n)
+{
+    size_t k = n < m->max_user_len ? n : m->max_user_len;
+    for (; k > 0; k--) {
+        int32_t id = sp_model_find(m, t, k);
+        if (id >= 0 && m->pieces[id].type == SP_PIECE_USER_DEFINED) return k;
+    }
+    return 0;
+}
+
+/* SentencePiece's Normalizer::NormalizePrefix without a charsmap: a user
+ * symbol whole, else one valid UTF-8 character, else U+FFFD for one byte. */
+static size_t norm_prefix(const SpModel *m, const char *t, size_t n, const char **out,
+                          size_t *out_len)
+{
+    size_t k = m->max_user_len ? user_match(m, t, n) : 0;
+    if (!k) k = sp_utf8_valid_len((const uint8_t *)t, n);
+    if (!k) {
+        *out = "\xEF\xBF\xBD";
+        *out_len = 3;
+        return 1;
+    }
+    *out = t;
+    *out_len = k;
+    return k;
+}
+
+static void norm_put_space(const SpModel *m, BpeScratch *s)
+{
+    if (m->info.escape_whitespaces) {
+        memcpy(s->norm + s->norm_len, SP_SPACE, SP_SPACE_LEN);
+        s->norm_len += SP_SPACE_LEN;
+    } else {
+        s->norm[s->norm_len++] = ' ';
+    }
+}
+
+/* SentencePiece's Normalizer::Normalize for the identity rule. */
+static JfStatus normalize(const SpModel *m, BpeScratch *s, const char *t, size_t n, JfError *err)
+{
+    const SpModelInfo *in = &m->info;
+    s->norm_len = 0;
+    const char *p;
+    size_t plen;
+    if (in->remove_extra_whitespaces) {   /* drop leading spaces */
+        while (n) {
+            size_t used = norm_prefix(m, t, n, &p, &plen);
+            if (plen != 1 || p[0] != ' ') break;
+            t += used;
+            n -= used;
+        }
+    }
+    if (n == 0) return JF_OK;
+    /* Each input byte grows to at most 3 (space -> U+2581, bad byte -> U+FFFD), + prefix/suffix. */
+    if (!GROW(s->norm, s->norm_cap, n * 3 + 2 * SP_SPACE_LEN))
+        return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+    bool suffix = in->treat_whitespace_as_suffix;
+    if (!suffix && in->add_dummy_prefix) norm_put_space(m, s);
+    bool prev_space = in->remove_extra_whitespaces;
+    while (n) {
+        size_t used = norm_prefix(m, t, n, &p, &plen);
+        if (prev_space)
+            while (plen && p[0] == ' ') { p++; plen--; }
+        if (plen) {
+            for (size_t i = 0; i < plen; i++) {
+                if (in->escape_whitespaces && p[i] == ' ') norm_put_space(m, s);
+                else s->norm[s->norm_len++] = p[i];
+            }
+            prev_space = p[plen - 1] == ' ';
+        }
+        t += used;
+        n -= used;
+        if (!in->remove_extra_whitespaces) prev_space = false;
+    }
+    if (in->remove_extra_whitespaces) {   /* drop trailing spaces */
+        const char *sp = in->escape_whitespaces ? SP_SPACE : " ";
+        size_t sl = in->escape_whitespaces ? SP_SPACE_LEN : 1;
+        while (s->norm_len >= sl && !memcmp(s->norm + s->norm_len - sl, sp, sl))
+            s->norm_len -= sl;
+    }
+    if (suffix && in->add_dummy_prefix) norm_put_space(m, s);
+    return JF_OK;
+}
+
+/* ---- the heap of candidate merges ---- */
+
+/* a is merged before b: higher score, then leftmost (bpe_model.cc's comparator). */
+static inline bool pair_before(const BpePair *a, const BpePair *b)
+{
+    return a->score > b->score || (a->score == b->score && a->left < b->left);
+}
+
+static void heap_push(BpeScratch *s, BpePair v)
+{
+    size_t i = s->heap_len++;
+    while (i > 0) {
+        size_t up = (i - 1) / 2;
+        if (!pair_before(&v, &s->heap[up])) break;
+        s->heap[i] = s->heap[up];
+        i = up;
+    }
+    s->heap[i] = v;
+}
+
+static BpePair heap_pop(BpeScratch *s)
+{
+    BpePair top = s->heap[0];
+    BpePair last = s->heap[--s->heap_len];
+    size_t i = 0, n = s->heap_len;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && pair_before(&s->heap[c + 1], &s->heap[c])) c++;
+        if (!pair_before(&s->heap[c], &last)) break;
+        s->heap[i] = s->heap[c];
+        i = c;
+    }
+    if (n) s->heap[i] = last;
+    return top;
+}
+
+/* bpe_model.cc's MaybeAddNewSymbolPair. */
+static JfStatus pair_try_add(const SpModel *m, BpeScratch *s, int32_t left, int32_t right)
+{
+    if (left < 0 || right < 0) return JF_OK;
+    const BpeSymbol *l = &s->sym[left], *r = &s->sym[right];
+    if (l->freeze || r->freeze) return JF_OK;
+    uint32_t size = l->len + r->len;
+    int32_t id = sp_model_find(m, s->norm + l->start, size);
+    if (id < 0 || !sp_piece_is_mergeable(m->pieces[id].type)) return JF_OK;
+    if (!GROW(s->heap, s->heap_cap, s->heap_len + 1)) return JF_ENOMEM;
+    heap_push(s, (BpePair){ m->pieces[id].score, (uint32_t)left, (uint32_t)right, size });
+    if (m->pieces[id].type == SP_PIECE_UNUSED) {
+        if (!GROW(s->rev, s->rev_cap, s->rev_len + 1)) return JF_ENOMEM;
+        s->rev[s->rev_len++] = (BpeRevMerge){ l->start, size, l->len };
+    }
+    return JF_OK;
+}
+
+/* ---- output ---- */
+
+static JfStatus tok_put(BpeScratch *s, uint32_t id, const char *piece, uint32_t len)
+{
+    if (!GROW(s->tok, s->tok_cap, s->tok_len + 1)) return JF_ENOMEM;
+    s->tok[s->tok_len++] = (BpeToken){ id, piece, len };
+    return JF_OK;
+}
+
+/* SentencePiece's PieceToId: reserved pieces first, then normal ones, else <unk>. */
+static uint32_t piece_to_id(const SpModel *m, const char *t, size_t n)
+{
+    int32_t id = sp_model_find(m, t, n);
+    return id < 0 ? (uint32_t)m->unk : (uint32_t)id;
+}
+
+/* Emits one final symbol: <unk> becomes byte pieces when byte_fallback is on;
+ * without it, consecutive unknown symbols become one <unk> token (as
+ * SentencePieceProcessor::Encode merges them). */
+static JfStatus emit(const SpModel *m, BpeScratch *s, uint32_t start, uint32_t len)
+{
+    const char *w = s->norm + start;
+    uint32_t id = piece_to_id(m, w, len);
+    bool unk = m->pieces[id].type == SP_PIECE_UNKNOWN;
+    if (!unk || !m->info.byte_fallback) {
+        if (unk && s->prev_unk) {   /* symbols are contiguous in norm */
+            s->tok[s->tok_len - 1].len += len;
+            return JF_OK;
+        }
+        s->prev_unk = unk;
+        return tok_put(s, id, w, len);
+    }
+    for (uint32_t i = 0; i < len; i++) {
+        uint8_t b = (uint8_t)w[i];
+        int32_t bid = m->byte_id[b];
+        JfStatus rc = tok_put(s, bid >= 0 ? (uint32_t)bid : (uint32_t)m->unk, BYTE_TEXT[b], 6);
+        if (rc != JF_OK) return rc;
+    }
+    return JF_OK;
+}
+
+/* bpe_model.cc's resegment: an UNUSED piece is split back into the two
+ * symbols whose merge made it (the last such merge recorded for its text). */
+static JfStatus resegment(const SpModel *m, BpeScratch *s, uint32_t start, uint32_t len,
+                          unsigned depth)
+{
+    int32_t id = sp_model_find(m, s->norm + start, len);
+    if (id < 0 || m->pieces[id].type != SP_PIECE_UNUSED || depth > 64)
+        return emit(m, s, start, len);
+    for (size_t k = s->rev_len; k-- > 0;) {
+        const BpeRevMerge *r = &s->rev[k];
+        if (r->len != len || memcmp(s->norm + r->start, s->norm + start, len)) continue;
+        uint32_t ll = r->left_len;
+        JfStatus rc = resegment(m, s, start, ll, depth + 1);
+        return rc != JF_OK ? rc : resegment(m, s, start + ll, len - ll, depth + 1);
+    }
+    return emit(m, s, start, len);
+}
+
+/* ---- encode ---- */
+
+static JfStatus split_symbols(const SpModel *m, BpeScratch *s, size_t *count)
+{
+    size_t n = 0, pos = 0, len = s->norm_len;
+    if (!GROW(s->sym, s->sym_cap, len ? len : 1)) return JF_ENOMEM;
+    while (pos < len) {
+        bool freeze = false;
+        size_t k = m->max_user_len ? user_match(m, s->norm + pos, len - pos) : 0;
+        if (k) freeze = true;
+        else {
+            k = sp_utf8_len_guess((uint8_t)s->norm[pos]);
+            if (k > len - pos) k = len - pos;
+        }
+        s->sym[n] = (BpeSymbol){ (uint32_t)pos, (uint32_t)k, (int32_t)n - 1,
+                                 pos + k < len ? (int32_t)n + 1 : -1, freeze };
+        n++;
+        pos += k;
+    }
+    *count = n;
+    return JF_OK;
+}
+
+static JfStatus merge_all(const SpModel *m, BpeScratch *s, size_t nsym)
+{
+    JfStatus rc;
+    for (size_t i = 1; i < nsym; i++)
+        if ((rc = pair_try_add(m, s, (int32_t)i - 1, (int32_t)i)) != JF_OK) return rc;
+    while (s->heap_len) {
+        BpePair top = heap_pop(s);
+        BpeSymbol *l = &s->sym[top.left], *r = &s->sym[top.right];
+        /* Stale: one side was merged away or grew since the pair was pushed. */
+        if (!l->len || !r->len || l->len + r->len != top.size) continue;
+        l->len += r->len;
+        l->next = r->next;
+        if (r->next >= 0) s->sym[r->next].prev = (int32_t)top.left;
+        r->len = 0;
+        if ((rc = pair_try_add(m, s, l->prev, (int32_t)top.left)) != JF_OK) return rc;
+        l = &s->sym[top.left];   /* pair_try_add does not move sym, but be plain */
+        if ((rc = pair_try_add(m, s, (int32_t)top.left, l->next)) != JF_OK) return rc;
+    }
+    return JF_OK;
+}
+
+JfStatus bpe_encode(const SpModel *m, BpeScratch *s, const char *text, size_t len,
+                    const BpeToken **toks, size_t *n, JfError *err)
+{
+    *toks = NULL;
+    *n = 0;
+    s->tok_len = s->heap_len = s->rev_len = 0;
+    s->prev_unk = false;
+    if (len > BPE_MAX_INPUT)
+        return jf_error_set(err, JF_ETOOBIG, NULL, JF_OFFSET_UNKNOWN,
+                            "line of %zu bytes is over the 256 MiB limit", len);
+    JfStatus rc = normalize(m, s, text, len, err);
+    if (rc != JF_OK) return rc;
+    size_t nsym = 0;
+    if ((rc = split_symbols(m, s, &nsym)) != JF_OK) goto out_nomem;
+    if ((rc = merge_all(m, s, nsym)) != JF_OK) goto out_nomem;
+    for (int32_t i = nsym ? 0 : -1; i >= 0; i = s->sym[i].next) {
+        const BpeSymbol *y = &s->sym[i];
+        rc = m->has_unused ? resegment(m, s, y->start, y->len, 0) : emit(m, s, y->start, y->len);
+        if (rc != JF_OK) goto out_nomem;
+    }
+    *toks = s->tok;
+    *n = s->tok_len;
+    return JF_OK;
+out_nomem:
+    return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+}

@@ -1,0 +1,53 @@
+/* bpe_encode.h: SentencePiece BPE encoding and decoding with a loaded SpModel,
+ * giving exactly what spm_encode / spm_decode give (docs formats.md section 1):
+ * normalize (identity; spaces -> U+2581, dummy prefix, extra-whitespace removal
+ * as the model says), split into characters (USER_DEFINED pieces whole and
+ * never merged), merge adjacent pairs by piece score (ties to the leftmost)
+ * until none is a piece, then byte fallback (<0xXX>) or <unk>.
+ * Merging uses a heap with lazy deletion over a linked list of symbols and a
+ * hash table of the vocabulary: O(n log n) for a line of n characters, also for
+ * long lines without spaces.
+ * Does not support precompiled normalization charsmaps (NFKC models) yet:
+ * bpe_model_check refuses them. Does not train (later: bpe_train).
+ * Thread safety: the model is only read; each thread uses its own BpeScratch. */
+#ifndef JF_BPE_ENCODE_H
+#define JF_BPE_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jf_buf.h"
+#include "jf_error.h"
+#include "sp_model.h"
+
+typedef struct {
+    uint32_t    id;
+    const char *piece;   /* what `spm_encode --output_format=piece` prints: the piece, or
+                          * the raw text of an unknown symbol; not NUL-terminated */
+    uint32_t    len;
+} BpeToken;
+
+typedef struct BpeScratch BpeScratch;   /* per-thread work memory, opaque */
+
+/* @return JF_OK when bpe_encode can encode with m exactly as SentencePiece,
+ * JF_EUSAGE with the reason otherwise (not BPE, a normalization charsmap). */
+JfStatus bpe_model_check(const SpModel *m, JfError *err);
+
+JfStatus bpe_scratch_open(BpeScratch **out, JfError *err);
+void     bpe_scratch_close(BpeScratch *s);    /* accepts NULL */
+
+/* Encodes text[0..len) (one line, no newline; any bytes: invalid UTF-8 is
+ * read as U+FFFD per bad byte, as SentencePiece does). *toks (n of them) is
+ * borrowed from s and valid until the next call with s. Errors: JF_ENOMEM,
+ * JF_ETOOBIG (over 256 MiB). No <s>/</s> is added. */
+JfStatus bpe_encode(const SpModel *m, BpeScratch *s, const char *text, size_t len,
+                    const BpeToken **toks, size_t *n, JfError *err);
+
+/* Appends the text of ids[0..n) to out, as spm_decode does: U+2581 -> space,
+ * the dummy-prefix space of the first piece dropped, runs of byte pieces
+ * reassembled into UTF-8 (each invalid byte -> U+FFFD), CONTROL pieces
+ * invisible, <unk> -> the model's unk_surface. Errors: JF_EFORMAT for an id
+ * out of range, JF_ETOOBIG / JF_ENOMEM from out. */
+JfStatus bpe_decode(const SpModel *m, const uint32_t *ids, size_t n, JfBuf *out, JfError *err);
+
+#endif
