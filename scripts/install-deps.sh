@@ -10,7 +10,7 @@ PKGS=(
   libopenmpi-dev openmpi-bin libopenblas-dev libxml2-dev libbz2-dev zlib1g-dev
   libisal-dev libjansson-dev libcld2-dev libcmocka-dev libuchardet-dev
   mecab libmecab-dev mecab-ipadic-utf8
-  libinih-dev libdatrie-dev libprotobuf-c-dev protobuf-c-compiler
+  libssl-dev libinih-dev libdatrie-dev libprotobuf-c-dev protobuf-c-compiler
   sentencepiece python3-sentencepiece python3-numpy
   wget python3 zstd ca-certificates
 )
