@@ -1,0 +1,381 @@
+/* cli_shard.c: `jaforge shard inspect|verify|from-ids`. Looks at Megatron
+ * indexed datasets (PREFIX.bin/.idx) and writes them from pre-tokenized ids.
+ * Writing shards from documents (`jaforge shard --model MODEL --out PREFIX
+ * INPUT...`) needs the tokenizer's encoder and is not built yet. The work is
+ * src/shard's (mmidx.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "jf_alloc.h"
+#include "jf_buf.h"
+#include "mmidx.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: jaforge shard inspect [--top N] PREFIX\n"
+        "       jaforge shard verify [--vocab-size N] PREFIX...\n"
+        "       jaforge shard from-ids --out PREFIX --vocab-size N [--eod ID] [FILE|-]\n"
+        "\n"
+        "Megatron indexed datasets (PREFIX.bin + PREFIX.idx, MMIDIDX). PREFIX may also be\n"
+        "given as PREFIX.bin or PREFIX.idx.\n"
+        "  inspect   counts, dtype, sequence length histogram, the N most frequent token ids\n"
+        "  verify    structural checks (magic, version, dtype, counts, pointers against lengths\n"
+        "            and the .bin size, document indices) and every token id readable (and\n"
+        "            below --vocab-size if given); exit 1 with FILE:OFFSET: reason if not\n"
+        "  from-ids  writes a dataset from text: one document per line, token ids separated\n"
+        "            by spaces (a blank line is an empty document); --eod ID is appended to\n"
+        "            each; uint16 when --vocab-size < 65500, else int32; atomic\n"
+        "\n"
+        "Not built yet: writing shards from documents with a tokenizer\n"
+        "(jaforge shard --model MODEL --out PREFIX INPUT...); it needs the tokenizer's encoder.\n");
+}
+
+/* PREFIX, PREFIX.bin or PREFIX.idx -> PREFIX (into out). */
+static void prefix_of(const char *arg, char *out, size_t cap)
+{
+    size_t n = strlen(arg);
+    if (n > 4 && (!strcmp(arg + n - 4, ".bin") || !strcmp(arg + n - 4, ".idx"))) n -= 4;
+    snprintf(out, cap, "%.*s", (int)n, arg);
+}
+
+static int parse_u64(const char *s, const char *name, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end || errno || s[0] == '-') {
+        cli_errorf("%s: not a number: '%s'", name, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* ------------------------------------------------------------- inspect ---- */
+
+typedef struct {
+    uint64_t id, count;
+} TokenCount;
+
+static int by_count_desc(const void *a, const void *b)
+{
+    const TokenCount *x = a, *y = b;
+    if (x->count != y->count) return x->count < y->count ? 1 : -1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void print_histogram(const MmidxReader *r)
+{
+    uint64_t bucket[34] = { 0 }, s = mmidx_reader_sequences(r), min = UINT64_MAX, max = 0;
+    for (uint64_t i = 0; i < s; i++) {
+        uint32_t len = mmidx_reader_length(r, i);
+        int b = 0;
+        while (b < 33 && (1ULL << b) <= len) b++;       /* 0 -> 0, 1 -> 1, 2..3 -> 2, ... */
+        bucket[b]++;
+        if (len < min) min = len;
+        if (len > max) max = len;
+    }
+    if (s)
+        printf("length      min %llu, mean %.1f, max %llu tokens\n", (unsigned long long)min,
+               (double)mmidx_reader_tokens(r) / (double)s, (unsigned long long)max);
+    printf("length histogram (tokens: sequences)\n");
+    for (int b = 0; b < 34; b++) {
+        if (!bucket[b]) continue;
+        unsigned long long lo = b ? 1ULL << (b - 1) : 0, hi = b ? (1ULL << b) - 1 : 0;
+        printf("  %10llu-%-10llu %llu\n", lo, hi, (unsigned long long)bucket[b]);
+    }
+}
+
+/* Counts ids with an array up to 2^24 distinct values (larger ids are
+ * counted together as "other"). */
+#define INSPECT_MAX_ID (1u << 24)
+
+static int print_top_tokens(const MmidxReader *r, uint64_t top)
+{
+    uint64_t *count = jf_calloc(INSPECT_MAX_ID + 1, sizeof *count);
+    uint32_t *ids = NULL;
+    size_t cap = 0;
+    JfError err;
+    int rc = CLI_EXIT_OK;
+    for (uint64_t i = 0; count && rc == CLI_EXIT_OK && i < mmidx_reader_sequences(r); i++) {
+        uint32_t n = mmidx_reader_length(r, i);
+        if (n > cap) {
+            jf_free(ids);
+            cap = n;
+            if (!(ids = jf_malloc(cap * sizeof *ids))) break;
+        }
+        if (mmidx_reader_read(r, i, ids, &err) != JF_OK) {
+            cli_report(&err);
+            rc = CLI_EXIT_FAIL;
+        }
+        for (uint32_t k = 0; rc == CLI_EXIT_OK && k < n; k++)
+            count[ids[k] < INSPECT_MAX_ID ? ids[k] : INSPECT_MAX_ID]++;
+    }
+    if (!count || (cap && !ids)) {
+        cli_errorf("out of memory counting tokens");
+        rc = CLI_EXIT_FAIL;
+    }
+    TokenCount *tc = NULL;
+    size_t distinct = 0;
+    if (rc == CLI_EXIT_OK) {
+        for (size_t id = 0; id < INSPECT_MAX_ID; id++) distinct += count[id] != 0;
+        if ((tc = jf_malloc((distinct + 1) * sizeof *tc))) {
+            size_t k = 0;
+            for (size_t id = 0; id < INSPECT_MAX_ID; id++)
+                if (count[id]) tc[k++] = (TokenCount){ id, count[id] };
+            qsort(tc, distinct, sizeof *tc, by_count_desc);
+        }
+    }
+    if (tc) {
+        double total = (double)mmidx_reader_tokens(r);
+        printf("distinct ids %zu\ntop tokens (id: count, fraction)\n", distinct);
+        for (size_t k = 0; k < distinct && k < top; k++)
+            printf("  %10llu %12llu %.6f\n", (unsigned long long)tc[k].id,
+                   (unsigned long long)tc[k].count, (double)tc[k].count / total);
+        if (count[INSPECT_MAX_ID])
+            printf("  ids >= %u: %llu\n", INSPECT_MAX_ID, (unsigned long long)count[INSPECT_MAX_ID]);
+    }
+    jf_free(tc);
+    jf_free(ids);
+    jf_free(count);
+    return rc;
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+    static const struct option LONG[] = {
+        { "top", required_argument, 0, 't' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    uint64_t top = 20;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "t:h", LONG, NULL)) != -1) {
+        if (c == 'h') { usage(stdout); return CLI_EXIT_OK; }
+        if (c != 't' || parse_u64(optarg, "--top", &top)) { usage(stderr); return CLI_EXIT_USAGE; }
+    }
+    if (optind != argc - 1) {
+        cli_errorf("shard inspect: expected one PREFIX");
+        return CLI_EXIT_USAGE;
+    }
+    char prefix[4096];
+    prefix_of(argv[optind], prefix, sizeof prefix);
+    MmidxReader *r;
+    JfError err;
+    JfStatus st = mmidx_reader_open(prefix, &r, &err);
+    if (st != JF_OK) {
+        cli_report(&err);
+        return cli_exit_code(st);
+    }
+    int dt = mmidx_reader_dtype(r);
+    printf("prefix      %s\ndtype       %s (code %d)\nsequences   %llu\ndocuments   %llu\n"
+           "tokens      %llu\nbin bytes   %llu\nidx bytes   %llu\n", prefix, mmidx_dtype_name(dt), dt,
+           (unsigned long long)mmidx_reader_sequences(r), (unsigned long long)mmidx_reader_documents(r),
+           (unsigned long long)mmidx_reader_tokens(r), (unsigned long long)mmidx_reader_bin_size(r),
+           (unsigned long long)mmidx_reader_idx_size(r));
+    print_histogram(r);
+    int rc = dt == MMIDX_FLOAT32 || dt == MMIDX_FLOAT64 ? CLI_EXIT_OK : print_top_tokens(r, top);
+    mmidx_reader_close(r);
+    return rc;
+}
+
+/* -------------------------------------------------------------- verify ---- */
+
+static int verify_one(const char *arg, uint64_t vocab)
+{
+    char prefix[4096];
+    prefix_of(arg, prefix, sizeof prefix);
+    MmidxReader *r;
+    JfError err;
+    JfStatus st = mmidx_reader_open(prefix, &r, &err);
+    if (st != JF_OK) {
+        cli_report(&err);
+        return CLI_EXIT_FAIL;
+    }
+    uint32_t *ids = NULL;
+    size_t cap = 0;
+    for (uint64_t i = 0; st == JF_OK && i < mmidx_reader_sequences(r); i++) {
+        uint32_t n = mmidx_reader_length(r, i);
+        if (n > cap) {
+            jf_free(ids);
+            cap = n;
+            if (!(ids = jf_malloc(cap * sizeof *ids))) {
+                st = jf_error_set(&err, JF_ENOMEM, prefix, JF_OFFSET_UNKNOWN, "out of memory");
+                break;
+            }
+        }
+        st = mmidx_reader_read(r, i, ids, &err);
+        for (uint32_t k = 0; st == JF_OK && vocab && k < n; k++)
+            if (ids[k] >= vocab)
+                st = jf_error_set(&err, JF_EFORMAT, prefix, JF_OFFSET_UNKNOWN,
+                                  ".bin offset %llu: token id %u >= --vocab-size %llu",
+                                  (unsigned long long)(mmidx_reader_pointer(r, i) +
+                                                       (uint64_t)k * mmidx_dtype_size(mmidx_reader_dtype(r))),
+                                  ids[k], (unsigned long long)vocab);
+    }
+    if (st == JF_OK)
+        printf("%s: ok (%s, %llu sequences, %llu documents, %llu tokens)\n", prefix,
+               mmidx_dtype_name(mmidx_reader_dtype(r)),
+               (unsigned long long)mmidx_reader_sequences(r),
+               (unsigned long long)mmidx_reader_documents(r),
+               (unsigned long long)mmidx_reader_tokens(r));
+    else
+        cli_report(&err);
+    jf_free(ids);
+    mmidx_reader_close(r);
+    return st == JF_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+    static const struct option LONG[] = {
+        { "vocab-size", required_argument, 0, 'v' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    uint64_t vocab = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", LONG, NULL)) != -1) {
+        if (c == 'h') { usage(stdout); return CLI_EXIT_OK; }
+        if (c != 'v' || parse_u64(optarg, "--vocab-size", &vocab)) { usage(stderr); return CLI_EXIT_USAGE; }
+    }
+    if (optind >= argc) {
+        cli_errorf("shard verify: expected PREFIX...");
+        return CLI_EXIT_USAGE;
+    }
+    int rc = CLI_EXIT_OK;
+    for (int i = optind; i < argc; i++)
+        if (verify_one(argv[i], vocab) != CLI_EXIT_OK) rc = CLI_EXIT_FAIL;
+    return rc;
+}
+
+/* ------------------------------------------------------------ from-ids ---- */
+
+/* Parses one line of ids into ids; @return JF_EFORMAT with the offset of the
+ * bad token (line_off + column). */
+static JfStatus parse_id_line(const char *line, const char *path, uint64_t line_off, JfBuf *ids,
+                              JfError *err)
+{
+    jf_buf_reset(ids);
+    const char *p = line;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
+        if (!*p) return JF_OK;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (end == p || *p == '-' || errno || v > UINT32_MAX ||
+            (*end && *end != ' ' && *end != '\t' && *end != '\r' && *end != '\n'))
+            return jf_error_set(err, JF_EFORMAT, path, line_off + (uint64_t)(p - line),
+                                "not a token id: '%.*s'", (int)strcspn(p, " \t\r\n") > 20 ? 20 :
+                                (int)strcspn(p, " \t\r\n"), p);
+        uint32_t id = (uint32_t)v;
+        if (jf_buf_append(ids, &id, sizeof id) != JF_OK)
+            return jf_error_set(err, JF_ENOMEM, path, JF_OFFSET_UNKNOWN, "out of memory");
+        p = end;
+    }
+}
+
+static JfStatus write_from_ids(FILE *in, const char *path, MmidxWriter *w, int64_t eod,
+                               JfError *err)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    uint64_t off = 0;
+    JfBuf ids;
+    jf_buf_init(&ids, 0);
+    JfStatus rc = JF_OK;
+    while (rc == JF_OK && (n = getline(&line, &cap, in)) >= 0) {
+        rc = parse_id_line(line, path, off, &ids, err);
+        uint32_t e = (uint32_t)eod;
+        if (rc == JF_OK && eod >= 0 && jf_buf_append(&ids, &e, sizeof e) != JF_OK)
+            rc = jf_error_set(err, JF_ENOMEM, path, JF_OFFSET_UNKNOWN, "out of memory");
+        if (rc == JF_OK)
+            rc = mmidx_writer_add(w, (const uint32_t *)ids.data, ids.len / sizeof(uint32_t), err);
+        if (rc == JF_EFORMAT && err->offset == JF_OFFSET_UNKNOWN) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            rc = jf_error_set(err, JF_EFORMAT, path, off, "%s", msg);
+        }
+        if (rc == JF_OK) rc = mmidx_writer_end_document(w, err);
+        off += (uint64_t)n;
+    }
+    if (rc == JF_OK && ferror(in))
+        rc = jf_error_set(err, JF_EIO, path, off, "read failed: %s", strerror(errno));
+    free(line);
+    jf_buf_free(&ids);
+    return rc;
+}
+
+static int cmd_from_ids(int argc, char **argv)
+{
+    static const struct option LONG[] = {
+        { "out", required_argument, 0, 'o' }, { "vocab-size", required_argument, 0, 'v' },
+        { "eod", required_argument, 0, 'e' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    const char *out = NULL;
+    uint64_t vocab = 0, eod_v = 0;
+    int64_t eod = -1;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", LONG, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'v': if (parse_u64(optarg, "--vocab-size", &vocab)) return CLI_EXIT_USAGE; break;
+        case 'e': if (parse_u64(optarg, "--eod", &eod_v)) return CLI_EXIT_USAGE; eod = (int64_t)eod_v; break;
+        case 'h': usage(stdout); return CLI_EXIT_OK;
+        default: usage(stderr); return CLI_EXIT_USAGE;
+        }
+    }
+    if (!out || !vocab || optind < argc - 1) {
+        cli_errorf("shard from-ids: --out PREFIX and --vocab-size N are required, at most one FILE");
+        return CLI_EXIT_USAGE;
+    }
+    if (eod >= 0 && (uint64_t)eod >= vocab) {
+        cli_errorf("--eod %lld is not below --vocab-size %llu", (long long)eod, (unsigned long long)vocab);
+        return CLI_EXIT_USAGE;
+    }
+    const char *path = optind < argc ? argv[optind] : "-";
+    FILE *in = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    JfError err;
+    if (!in) {
+        cli_errorf("%s: cannot open: %s", path, strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    MmidxWriter *w = NULL;
+    JfStatus st = mmidx_writer_open(out, vocab, &w, &err);
+    if (st == JF_OK) st = write_from_ids(in, path, w, eod, &err);
+    if (st == JF_OK) st = mmidx_writer_commit(w, &err);
+    if (st == JF_OK)
+        printf("%s: %llu documents, %llu tokens, %s\n", out,
+               (unsigned long long)mmidx_writer_sequences(w),
+               (unsigned long long)mmidx_writer_tokens(w), mmidx_dtype_name(mmidx_writer_dtype(w)));
+    else
+        cli_report(&err);
+    mmidx_writer_close(w);
+    if (in != stdin) fclose(in);
+    return st == JF_OK ? CLI_EXIT_OK : cli_exit_code(st);
+}
+
+int cli_shard_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp(sub, "inspect")) return cmd_inspect(argc - 1, argv + 1);
+    if (!strcmp(sub, "verify")) return cmd_verify(argc - 1, argv + 1);
+    if (!strcmp(sub, "from-ids")) return cmd_from_ids(argc - 1, argv + 1);
+    cli_errorf("shard: unknown subcommand '%s'; writing shards from documents (--model) needs "
+               "the tokenizer (not built yet); see jaforge shard --help", sub);
+    return CLI_EXIT_USAGE;
+}
