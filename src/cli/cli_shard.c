@@ -1,8 +1,7 @@
-/* cli_shard.c: `jaforge shard inspect|verify|from-ids`. Looks at Megatron
- * indexed datasets (PREFIX.bin/.idx) and writes them from pre-tokenized ids.
- * Writing shards from documents (`jaforge shard --model MODEL --out PREFIX
- * INPUT...`) needs the tokenizer's encoder and is not built yet. The work is
- * src/shard's (mmidx.h). */
+/* cli_shard.c: `jaforge shard --model MODEL --out PREFIX INPUT...` writes a
+ * Megatron indexed dataset (PREFIX.bin/.idx) from documents;
+ * `jaforge shard inspect|verify|from-ids` look at datasets and write them from
+ * pre-tokenized ids. The work is src/shard's (shard_encode.h, mmidx.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -10,14 +9,18 @@
 #include <string.h>
 
 #include "cli.h"
+#include "jf_fs.h"
+#include "sp_model.h"
 #include "jf_alloc.h"
 #include "jf_buf.h"
 #include "mmidx.h"
+#include "shard_encode.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: jaforge shard inspect [--top N] PREFIX\n"
+        "usage: jaforge shard --model MODEL --out PREFIX [-j N] [--no-eod] INPUT...\n"
+        "       jaforge shard inspect [--top N] PREFIX\n"
         "       jaforge shard verify [--vocab-size N] PREFIX...\n"
         "       jaforge shard from-ids --out PREFIX --vocab-size N [--eod ID] [FILE|-]\n"
         "\n"
@@ -30,9 +33,10 @@ static void usage(FILE *f)
         "  from-ids  writes a dataset from text: one document per line, token ids separated\n"
         "            by spaces (a blank line is an empty document); --eod ID is appended to\n"
         "            each; uint16 when --vocab-size < 65500, else int32; atomic\n"
-        "\n"
-        "Not built yet: writing shards from documents with a tokenizer\n"
-        "(jaforge shard --model MODEL --out PREFIX INPUT...); it needs the tokenizer's encoder.\n");
+        "  (write)   encodes every document of INPUT (*.jsonl.zst files or folders, in order)\n"
+        "            with the SentencePiece BPE model: the whole text of a document is one\n"
+        "            sequence, </s> appended (--no-eod: not), as Megatron's preprocess_data.py\n"
+        "            does; -j N encoding threads (the bytes do not depend on N)\n");
 }
 
 /* PREFIX, PREFIX.bin or PREFIX.idx -> PREFIX (into out). */
@@ -361,6 +365,64 @@ static int cmd_from_ids(int argc, char **argv)
     return st == JF_OK ? CLI_EXIT_OK : cli_exit_code(st);
 }
 
+/* --------------------------------------------------------------- write ---- */
+
+static void on_bad_line(void *ctx, const JfError *err)
+{
+    (void)ctx;
+    cli_report(err);
+}
+
+static bool accept_docs(const char *name) { return strstr(name, ".jsonl") != NULL; }
+
+static int cmd_write(int argc, char **argv)
+{
+    enum { O_NOEOD = 256 };
+    static const struct option LONG[] = {
+        { "model", required_argument, 0, 'm' }, { "out", required_argument, 0, 'o' },
+        { "threads", required_argument, 0, 'j' }, { "no-eod", no_argument, 0, O_NOEOD },
+        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    const char *model = NULL, *prefix = NULL;
+    ShardEncodeOptions opt;
+    shard_encode_options_init(&opt);
+    uint64_t threads = 1;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "m:o:j:h", LONG, NULL)) != -1;) {
+        if (c == 'm') model = optarg;
+        else if (c == 'o') prefix = optarg;
+        else if (c == 'j') { if (parse_u64(optarg, "--threads", &threads) || !threads) return CLI_EXIT_USAGE; }
+        else if (c == O_NOEOD) opt.append_eod = false;
+        else if (c == 'h') { usage(stdout); return CLI_EXIT_OK; }
+        else { usage(stderr); return CLI_EXIT_USAGE; }
+    }
+    if (!model || !prefix || optind >= argc) {
+        cli_errorf("shard: --model MODEL, --out PREFIX and at least one INPUT are required");
+        return CLI_EXIT_USAGE;
+    }
+    opt.threads = threads > 64 ? 64 : (int)threads;
+    JfError err;
+    jf_error_clear(&err);
+    JfPathList inputs;
+    jf_pathlist_init(&inputs);
+    SpModel *m = NULL;
+    JfStatus rc = JF_OK;
+    for (int i = optind; rc == JF_OK && i < argc; i++) rc = jf_fs_expand_input(argv[i], accept_docs, &inputs, &err);
+    if (rc == JF_OK) rc = sp_model_load(model, &m, &err);
+    ShardEncodeStats st;
+    if (rc == JF_OK) rc = shard_encode_files(m, &inputs, prefix, &opt, &st, on_bad_line, NULL, &err);
+    if (rc == JF_OK)
+        fprintf(stderr, "jaforge: shard: %s: %llu documents, %llu tokens, %.3f characters per token%s\n",
+                prefix, (unsigned long long)st.docs, (unsigned long long)st.tokens,
+                st.tokens ? (double)st.chars / (double)st.tokens : 0.0,
+                st.bad_lines ? " (bad input lines skipped)" : "");
+    else
+        cli_report(&err);
+    sp_model_close(m);
+    jf_pathlist_free(&inputs);
+    return rc == JF_OK ? CLI_EXIT_OK : cli_exit_code(rc);
+}
+
 int cli_shard_main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -375,7 +437,7 @@ int cli_shard_main(int argc, char **argv)
     if (!strcmp(sub, "inspect")) return cmd_inspect(argc - 1, argv + 1);
     if (!strcmp(sub, "verify")) return cmd_verify(argc - 1, argv + 1);
     if (!strcmp(sub, "from-ids")) return cmd_from_ids(argc - 1, argv + 1);
-    cli_errorf("shard: unknown subcommand '%s'; writing shards from documents (--model) needs "
-               "the tokenizer (not built yet); see jaforge shard --help", sub);
+    if (sub[0] == '-') return cmd_write(argc, argv);
+    cli_errorf("shard: unknown subcommand '%s' (see jaforge shard --help)", sub);
     return CLI_EXIT_USAGE;
 }

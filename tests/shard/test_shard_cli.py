@@ -57,10 +57,10 @@ for text, what in (("1 x 3\n", "not a token id: 'x'"), ("1 2\n3 99\n", "token id
 
 # usage
 check(run(["shard"]).returncode == 2, "no subcommand: exit 2")
-r = run(["shard", "--model", "m", "--out", "x", "in"])
-check(r.returncode == 2 and "tokenizer" in r.stderr, f"shard --model: {r.stderr}")
+r = run(["shard", "--model", "m", "--out", "x", os.path.join(d, "missing-input")])
+check(r.returncode == 1 and "missing-input" in r.stderr, f"shard --model, missing input: {r.stderr}")
 r = run(["shard", "--help"])
-check(r.returncode == 0 and "not built yet" in r.stdout.lower().replace("\n", " "), "help says so")
+check(r.returncode == 0 and "--model" in r.stdout, "help shows the write form")
 check(run(["shard", "from-ids", "--out", p]).returncode == 2, "from-ids without --vocab-size")
 check(run(["shard", "verify", os.path.join(d, "nothing")]).returncode == 1, "verify missing")
 finish()
