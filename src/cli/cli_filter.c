@@ -1,0 +1,445 @@
+/* cli_filter.c: `jaforge filter --profile PROFILE --out DIR INPUT...` and
+ * `jaforge filter --explain --profile PROFILE FILE...`. Parses options, keeps
+ * the run database (DIR/jaforge.db, one task per input, stage "filter") so a
+ * re-run skips finished inputs, writes kept documents to DIR/kept/ and
+ * rejected ones to DIR/rejected/ (failing rules in meta.rejected_by), and
+ * prints the per-rule statistics as a table. The rules are the filter
+ * library's (src/filter/filter.h). */
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "filter.h"
+#include "jf_doc.h"
+#include "jf_fs.h"
+#include "rundb.h"
+
+#define FILTER_MAX_SET 64
+
+typedef struct {
+    const char *profile;
+    const char *out_dir;
+    const char *sets[FILTER_MAX_SET];
+    size_t      n_sets;
+    bool        explain;
+    bool        force;
+    bool        quiet;
+    JfPathList  inputs;
+} FilterArgs;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: jaforge filter --profile PROFILE --out DIR [options] INPUT...\n"
+        "       jaforge filter --explain --profile PROFILE FILE...\n"
+        "\n"
+        "Applies a quality-filter profile (filters/NAME.ini, or a path) to documents\n"
+        "(.jsonl.zst, recognized by content; INPUT may be a directory). Kept documents go\n"
+        "to DIR/kept/<input>.jsonl.zst, rejected ones to DIR/rejected/<input>.jsonl.zst with\n"
+        "the failing rules in meta.rejected_by. Prints documents and characters removed per\n"
+        "rule. Re-running skips finished inputs (state in DIR/jaforge.db).\n"
+        "\n"
+        "options:\n"
+        "  -p, --profile P       profile name (swallow-ja, gopher-en, c4-en) or file (required)\n"
+        "  -o, --out DIR         output directory (required unless --explain)\n"
+        "  --set RULE.KEY=VALUE  override a profile key, e.g. ja_hiragana_ratio.min=0.25\n"
+        "  --explain             print every rule's value, bounds and verdict per document\n"
+        "  --force               redo inputs already done\n"
+        "  -q, --quiet           no progress display\n"
+        "  -h, --help            this text\n");
+}
+
+static bool accept_doc_name(const char *name)
+{
+    return strstr(name, ".jsonl") || strstr(name, ".json");
+}
+
+/* @return -1 on bad usage, -2 when an input cannot be read, 1 for --help, 0 to go on. */
+static int parse_args(int argc, char **argv, FilterArgs *a)
+{
+    enum { O_SET = 256, O_EXPLAIN, O_FORCE };
+    static const struct option LONG[] = {
+        { "profile", required_argument, 0, 'p' }, { "out", required_argument, 0, 'o' },
+        { "set", required_argument, 0, O_SET },   { "explain", no_argument, 0, O_EXPLAIN },
+        { "force", no_argument, 0, O_FORCE },     { "quiet", no_argument, 0, 'q' },
+        { "help", no_argument, 0, 'h' },          { 0, 0, 0, 0 },
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:o:qh", LONG, NULL)) != -1) {
+        switch (c) {
+        case 'p': a->profile = optarg; break;
+        case 'o': a->out_dir = optarg; break;
+        case O_SET:
+            if (a->n_sets == FILTER_MAX_SET) { cli_errorf("filter: too many --set"); return -1; }
+            a->sets[a->n_sets++] = optarg;
+            break;
+        case O_EXPLAIN: a->explain = true; break;
+        case O_FORCE: a->force = true; break;
+        case 'q': a->quiet = true; break;
+        case 'h': usage(stdout); return 1;
+        default: usage(stderr); return -1;
+        }
+    }
+    if (!a->profile) { cli_errorf("filter: --profile PROFILE is required"); return -1; }
+    if (!a->out_dir && !a->explain) { cli_errorf("filter: --out DIR is required"); return -1; }
+    if (optind >= argc) { cli_errorf("filter: no INPUT given"); return -1; }
+    for (int i = optind; i < argc; i++) {
+        JfError err;
+        jf_error_clear(&err);
+        if (!strcmp(argv[i], "-")) {
+            jf_pathlist_add(&a->inputs, "-");
+            continue;
+        }
+        if (jf_fs_expand_input(argv[i], accept_doc_name, &a->inputs, &err) != JF_OK) {
+            cli_report(&err);
+            return -2;
+        }
+    }
+    if (a->inputs.count == 0) {
+        cli_errorf("filter: no document file found in the inputs");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- --explain ---- */
+
+static void print_bound(double v)
+{
+    if (isnan(v)) printf(" %10s", "-");
+    else printf(" %10.4g", v);
+}
+
+static void explain_doc(const JfDoc *d, const FilterVerdict *v)
+{
+    printf("== %s  %s", d->id, v->keep ? "KEEP" : "REJECT");
+    if (!v->keep) printf(" (first: %s)", v->results[v->first_fail].rule);
+    printf("\n   url: %s, %llu chars\n", d->url ? d->url : "-", (unsigned long long)v->chars);
+    printf("   %-30s %10s %10s %10s  %s\n", "rule", "value", "min", "max", "verdict");
+    for (size_t i = 0; i < v->n_results; i++) {
+        const FilterRuleResult *r = &v->results[i];
+        printf("   %-30s", r->rule);
+        if (isnan(r->value)) printf(" %10s", "-");
+        else printf(" %10.4g", r->value);
+        print_bound(r->min);
+        print_bound(r->max);
+        const char *verdict = r->outcome == FILTER_PASS   ? "pass"
+                              : r->outcome == FILTER_FAIL ? "FAIL"
+                                                          : "skip";
+        printf("  %s%s\n", verdict,
+               r->outcome == FILTER_FAIL && r->max_strict ? " (needs value < max)" : "");
+    }
+}
+
+static int explain_all(const FilterArgs *a, Filter *f)
+{
+    int code = CLI_EXIT_OK;
+    for (size_t i = 0; i < a->inputs.count; i++) {
+        JfError err;
+        jf_error_clear(&err);
+        JfDocReader *r = NULL;
+        JfDoc d;
+        jf_doc_init(&d);
+        JfStatus rc = jf_docreader_open(a->inputs.paths[i], 0, &r, &err);
+        while (rc == JF_OK || rc == JF_ROW || rc == JF_EFORMAT) {
+            rc = jf_docreader_next(r, &d, &err);
+            if (rc == JF_EFORMAT) { cli_report(&err); continue; }
+            if (rc != JF_ROW) break;
+            FilterVerdict v;
+            if (filter_measure(f, d.text, d.text_len, d.url, &v, &err) != JF_OK) {
+                rc = err.code;
+                break;
+            }
+            explain_doc(&d, &v);
+        }
+        if (rc != JF_DONE) { cli_report(&err); code = CLI_EXIT_FAIL; }
+        jf_doc_free(&d);
+        jf_docreader_close(r);
+    }
+    return code;
+}
+
+/* ---- one input ---- */
+
+typedef struct {
+    uint64_t bad_lines;
+} InputCounts;
+
+/* Sets meta.rejected_by to the names of the failing rules. */
+static void mark_rejected(JfDoc *d, const FilterVerdict *v, const char *profile)
+{
+    json_t *names = json_array();
+    for (size_t i = 0; i < v->n_results; i++)
+        if (v->results[i].outcome == FILTER_FAIL)
+            json_array_append_new(names, json_string(v->results[i].rule));
+    json_object_set_new(d->meta, "rejected_by", names);
+    json_object_set_new(d->meta, "filter_profile", json_string(profile));
+}
+
+static JfStatus filter_stream(Filter *f, JfDocReader *r, JfDocWriter *kept, JfDocWriter *rej,
+                              InputCounts *ic, JfError *err)
+{
+    JfDoc d;
+    JfStatus rc = jf_doc_init(&d);
+    while (rc == JF_OK) {
+        rc = jf_docreader_next(r, &d, err);
+        if (rc == JF_EFORMAT) {   /* a bad line: reported, skipped */
+            cli_report(err);
+            ic->bad_lines++;
+            rc = JF_OK;
+            continue;
+        }
+        if (rc != JF_ROW) break;
+        FilterVerdict v;
+        rc = filter_eval(f, d.id, d.text, d.text_len, d.url, &v, err);
+        if (rc != JF_OK) break;
+        if (!v.keep) mark_rejected(&d, &v, filter_name(f));
+        rc = jf_docwriter_write(v.keep ? kept : rej, &d, err);
+    }
+    jf_doc_free(&d);
+    return rc == JF_DONE ? JF_OK : rc;
+}
+
+static JfStatus run_one(const FilterArgs *a, Filter *f, const char *path, const char *stem,
+                        InputCounts *ic, char **outputs_json, JfError *err)
+{
+    char kp[PATH_MAX], rp[PATH_MAX];
+    snprintf(kp, sizeof kp, "%s/kept/%s.jsonl.zst", a->out_dir, stem);
+    snprintf(rp, sizeof rp, "%s/rejected/%s.jsonl.zst", a->out_dir, stem);
+    JfDocReader *r = NULL;
+    JfDocWriter *kw = NULL, *rw = NULL;
+    JfStatus rc = jf_docreader_open(path, 0, &r, err);
+    if (rc == JF_OK) rc = jf_docwriter_open(kp, 3, &kw, err);
+    if (rc == JF_OK) rc = jf_docwriter_open(rp, 3, &rw, err);
+    if (rc == JF_OK) rc = filter_stream(f, r, kw, rw, ic, err);
+    if (rc == JF_OK) rc = jf_docwriter_commit(kw, err);
+    if (rc == JF_OK) rc = jf_docwriter_commit(rw, err);
+    jf_docwriter_close(kw);
+    jf_docwriter_close(rw);
+    jf_docreader_close(r);
+    *outputs_json = NULL;
+    if (rc == JF_OK) {
+        json_t *o = json_pack("[ss]", kp, rp);
+        *outputs_json = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+    }
+    return rc;
+}
+
+/* ---- the run ---- */
+
+static void output_stem(const JfPathList *inputs, size_t i, char *out, size_t cap)
+{
+    if (!strcmp(inputs->paths[i], "-")) { snprintf(out, cap, "stdin"); return; }
+    jf_fs_stem(inputs->paths[i], out, cap);
+    int same = 1;
+    char other[PATH_MAX];
+    for (size_t k = 0; k < i; k++) {
+        jf_fs_stem(inputs->paths[k], other, sizeof other);
+        if (!strcmp(other, out)) same++;
+    }
+    if (same > 1) {
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "-%d", same);
+    }
+}
+
+typedef struct {
+    const char  *path;
+    FilterStats *total;
+} StoredStats;
+
+static int add_stored(void *ctx, const char *stage, const char *input_path, const char *status,
+                      int attempts, double duration_s, const char *stats_json)
+{
+    (void)stage; (void)attempts; (void)duration_s;
+    StoredStats *s = ctx;
+    if (strcmp(input_path, s->path) || strcmp(status, "done")) return 0;
+    JfError err;
+    filter_stats_add_json(s->total, stats_json, &err);
+    return 1;
+}
+
+static char *task_stats_json(const Filter *f, const InputCounts *ic)
+{
+    char *s = filter_stats_to_json(filter_stats(f));
+    if (!s) return NULL;
+    json_t *o = json_loads(s, 0, NULL);
+    free(s);
+    if (!o) return NULL;
+    json_object_set_new(o, "profile", json_string(filter_name(f)));
+    json_object_set_new(o, "bad_lines", json_integer((json_int_t)ic->bad_lines));
+    s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+typedef struct {
+    size_t   done, skipped, failed;
+    uint64_t bad_lines;
+} RunCounts;
+
+/* One input inside its task. @return JF_OK or a database error (work errors
+ * are reported and recorded on the task). */
+static JfStatus input_do(const FilterArgs *a, Filter *f, RunDb *db, size_t i, FilterStats *total,
+                         RunCounts *rcnt, JfError *err)
+{
+    const char *path = a->inputs.paths[i];
+    bool is_stdin = !strcmp(path, "-"), skip = false;
+    char abspath[PATH_MAX];
+    const char *key = is_stdin ? path : realpath(path, abspath) ? abspath : path;
+    int64_t input_id = 0, task_id = 0;
+    JfStatus rc = JF_OK;
+    if (!is_stdin) {
+        rc = rundb_input_register(db, key, &input_id, NULL, err);
+        if (rc == JF_OK) rc = rundb_task_begin(db, input_id, "filter", &skip, &task_id, err);
+        if (rc == JF_OK && skip && a->force) {
+            rc = rundb_task_fail(db, task_id, "redone by --force", err);
+            if (rc == JF_OK) rc = rundb_task_begin(db, input_id, "filter", &skip, &task_id, err);
+        }
+        if (rc != JF_OK) return rc;
+    }
+    if (skip) {
+        StoredStats s = { key, total };
+        rcnt->skipped++;
+        return rundb_tasks_foreach(db, "filter", add_stored, &s, err);
+    }
+    char stem[PATH_MAX];
+    output_stem(&a->inputs, i, stem, sizeof stem);
+    InputCounts ic = { 0 };
+    char *outputs = NULL;
+    JfError werr;
+    jf_error_clear(&werr);
+    filter_stats_reset(f);
+    JfStatus wrc = run_one(a, f, path, stem, &ic, &outputs, &werr);
+    rcnt->bad_lines += ic.bad_lines;
+    if (wrc != JF_OK) {
+        char msg[768];
+        jf_error_format(&werr, msg, sizeof msg);
+        cli_report(&werr);
+        rcnt->failed++;
+        free(outputs);
+        return task_id ? rundb_task_fail(db, task_id, msg, err) : JF_OK;
+    }
+    filter_stats_add(total, filter_stats(f));
+    char *stats = task_stats_json(f, &ic);
+    rc = task_id ? rundb_task_commit(db, task_id, outputs, stats, err) : JF_OK;
+    free(stats);
+    free(outputs);
+    rcnt->done++;
+    return rc;
+}
+
+static double pct(uint64_t a, uint64_t b)
+{
+    return b ? 100.0 * (double)a / (double)b : 0.0;
+}
+
+static void print_table(const char *profile, const FilterStats *s, const RunCounts *c)
+{
+    printf("filter: profile %s: %llu docs (%llu chars); "
+           "kept %llu docs (%.1f%%), %llu chars (%.1f%%)\n",
+           profile, (unsigned long long)s->docs, (unsigned long long)s->chars,
+           (unsigned long long)s->kept_docs, pct(s->kept_docs, s->docs),
+           (unsigned long long)s->kept_chars, pct(s->kept_chars, s->chars));
+    printf("%-30s %10s %12s %10s %12s  %s\n", "rule", "docs_first", "chars_first", "docs_any",
+           "chars_any", "samples");
+    for (size_t i = 0; i < s->n_rules; i++) {
+        const FilterRuleStats *r = &s->rules[i];
+        printf("%-30s %10llu %12llu %10llu %12llu ", r->name, (unsigned long long)r->docs_first,
+               (unsigned long long)r->chars_first, (unsigned long long)r->docs_any,
+               (unsigned long long)r->chars_any);
+        for (size_t k = 0; k < r->n_samples; k++) printf(" %s", r->samples[k]);
+        printf("\n");
+    }
+    printf("filter: %zu input(s) done, %zu skipped (already done), %zu failed, %llu bad line(s)\n",
+           c->done, c->skipped, c->failed, (unsigned long long)c->bad_lines);
+}
+
+static JfStatus open_workdir(const FilterArgs *a, RunDb **db, JfError *err)
+{
+    char path[PATH_MAX];
+    JfStatus rc = jf_fs_mkdir_p(a->out_dir, err);
+    snprintf(path, sizeof path, "%s/kept", a->out_dir);
+    if (rc == JF_OK) rc = jf_fs_mkdir_p(path, err);
+    snprintf(path, sizeof path, "%s/rejected", a->out_dir);
+    if (rc == JF_OK) rc = jf_fs_mkdir_p(path, err);
+    snprintf(path, sizeof path, "%s/jaforge.db", a->out_dir);
+    return rc == JF_OK ? rundb_open(path, db, err) : rc;
+}
+
+static JfStatus filter_all(const FilterArgs *a, Filter *f, RunDb *db, RunCounts *c, JfError *err)
+{
+    FilterStats total;
+    if (filter_stats_init(&total, f) != JF_OK)
+        return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+    CliProgress prog;
+    cli_progress_start(&prog, "filter", "files", a->inputs.count, a->quiet);
+    JfStatus rc = JF_OK;
+    for (size_t i = 0; rc == JF_OK && i < a->inputs.count; i++) {
+        rc = input_do(a, f, db, i, &total, c, err);
+        cli_progress_update(&prog, i + 1, NULL);
+    }
+    cli_progress_finish(&prog, NULL);
+    print_table(filter_name(f), &total, c);
+    filter_stats_free(&total);
+    return rc;
+}
+
+static char *join_args(int argc, char **argv)
+{
+    size_t n = 16;
+    for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 1;
+    char *s = malloc(n);
+    if (!s) return NULL;
+    strcpy(s, "jaforge");
+    for (int i = 0; i < argc; i++) { strcat(s, " "); strcat(s, argv[i]); }
+    return s;
+}
+
+int cli_filter_main(int argc, char **argv)
+{
+    FilterArgs a = { 0 };
+    jf_pathlist_init(&a.inputs);
+    int p = parse_args(argc, argv, &a);
+    if (p != 0) {
+        jf_pathlist_free(&a.inputs);
+        return p > 0 ? CLI_EXIT_OK : p == -2 ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    }
+    JfError err;
+    jf_error_clear(&err);
+    Filter *f = NULL;
+    JfStatus rc = filter_open(a.profile, a.sets, a.n_sets, &f, &err);
+    if (rc != JF_OK) {
+        cli_report(&err);
+        jf_pathlist_free(&a.inputs);
+        return cli_exit_code(rc == JF_EFORMAT ? JF_EUSAGE : rc);
+    }
+    int code;
+    if (a.explain) {
+        code = explain_all(&a, f);
+    } else {
+        RunDb *db = NULL;
+        int64_t run_id = 0;
+        RunCounts counts = { 0 };
+        char *cmdline = join_args(argc, argv);
+        rc = open_workdir(&a, &db, &err);
+        if (rc == JF_OK)
+            rc = rundb_run_begin(db, cmdline ? cmdline : "jaforge filter", &run_id, &err);
+        if (rc == JF_OK) rc = filter_all(&a, f, db, &counts, &err);
+        if (rc != JF_OK) cli_report(&err);
+        code = rc != JF_OK ? cli_exit_code(rc) : counts.failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+        if (db && run_id) rundb_run_end(db, run_id, code, &err);
+        rundb_close(db);
+        free(cmdline);
+    }
+    filter_close(f);
+    jf_pathlist_free(&a.inputs);
+    return code;
+}

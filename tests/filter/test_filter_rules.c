@@ -1,0 +1,608 @@
+/* test_filter_rules.c: every rule of the table on crafted documents just
+ * below and just above its default threshold (table-driven, cases named
+ * filter-N.M), the profile format (unknown rules/keys, overrides, disabled
+ * rules, "none" bounds), statistics and their JSON round trip, the matcher
+ * and host set, and hostile input (empty, 20 MB line, all punctuation, one
+ * character, invalid UTF-8, allocation failures): always a verdict. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "filter.h"
+#include "filter_int.h"
+#include "jf_alloc.h"
+#include "jf_buf.h"
+
+/* ---- text builders ---- */
+
+static void rep(JfBuf *b, const char *s, int n)
+{
+    for (int i = 0; i < n; i++) assert_int_equal(jf_buf_append_str(b, s), JF_OK);
+}
+
+static void put_cp(JfBuf *b, uint32_t c)
+{
+    char u[4];
+    size_t n;
+    if (c < 0x80) { u[0] = (char)c; n = 1; }
+    else if (c < 0x800) { u[0] = (char)(0xC0 | c >> 6); u[1] = (char)(0x80 | (c & 0x3F)); n = 2; }
+    else {
+        u[0] = (char)(0xE0 | c >> 12);
+        u[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (c & 0x3F));
+        n = 3;
+    }
+    assert_int_equal(jf_buf_append(b, u, n), JF_OK);
+}
+
+/* k distinct kanji, starting at the start-th one. */
+static void uniq(JfBuf *b, int k, int start)
+{
+    for (int i = 0; i < k; i++) put_cp(b, 0x4E00 + (uint32_t)(start + i));
+}
+
+/* k distinct English-looking words "wAAAA ". */
+static void uniq_words(JfBuf *b, int k, int start)
+{
+    char w[16];
+    for (int i = 0; i < k; i++) {
+        int v = start + i;
+        snprintf(w, sizeof w, "w%c%c%c ", 'a' + v % 26, 'a' + v / 26 % 26, 'a' + v / 676 % 26);
+        rep(b, w, 1);
+    }
+}
+
+/* ---- builders, one per case family (k: the knob) ---- */
+static void b_hira(JfBuf *b, int k) { rep(b, "あ", k); }
+static void b_hira_plus_a(JfBuf *b, int k) { rep(b, "あ", k); rep(b, "a", 1); }
+static void b_hira20_kanji(JfBuf *b, int k) { rep(b, "あ", 20); uniq(b, k, 0); }
+static void b_kata_hira(JfBuf *b, int k) { rep(b, "ア", k); rep(b, "あ", 100 - k); }
+static void b_ja_ascii(JfBuf *b, int k) { rep(b, "あ", k); rep(b, "a", 100 - k); }
+static void b_sent(JfBuf *b, int k)   /* three sentences of k characters */
+{
+    for (int i = 0; i < 3; i++) { rep(b, "あ", k - 1); rep(b, "。", 1); }
+}
+static void b_one_sent(JfBuf *b, int k)
+{
+    rep(b, "あ", k - 1); rep(b, "。", 1); rep(b, "いいいいい。", 1);
+}
+static void b_ellipsis(JfBuf *b, int k)  /* 5 lines, k end in … */
+{
+    for (int i = 0; i < 5; i++) { uniq(b, 10, 10 * i); rep(b, i < k ? "…\n" : "。\n", 1); }
+}
+static void b_dots(JfBuf *b, int k)  /* 5 sentences, k end in ・ */
+{
+    for (int i = 0; i < 5; i++) { uniq(b, 10, 10 * i); rep(b, i < k ? "・\n" : "\n", 1); }
+}
+static void b_dup_lines(JfBuf *b, int k)   /* 10 lines, k of them repeat line 0 */
+{
+    for (int i = 0; i < 10; i++) { uniq(b, 5, i < k + 1 && i > 0 ? 0 : 5 * i); rep(b, "\n", 1); }
+}
+static void b_dup_line_chars(JfBuf *b, int k)  /* a 4-char line twice + k unique chars */
+{
+    uniq(b, 4, 0); rep(b, "\n", 1); uniq(b, 4, 0); rep(b, "\n", 1);
+    for (int i = 0; i < k; i++) { uniq(b, 1, 100 + i); rep(b, "\n", 1); }
+}
+static void b_dup_sents(JfBuf *b, int k)  /* 10 sentences on one line, k repeat sentence 0 */
+{
+    for (int i = 0; i < 10; i++) { uniq(b, 5, i < k + 1 && i > 0 ? 0 : 5 * i); rep(b, "。", 1); }
+}
+static void b_dup_sent_chars(JfBuf *b, int k)   /* sentence of 4 (3 + 。) twice + k unique */
+{
+    rep(b, "あいう。あいう。", 1);
+    uniq(b, k, 100);
+}
+static void b_top2(JfBuf *b, int k)   /* "あい" ×10 + 80 - k unique */
+{
+    for (int i = 0; i < 10; i++) { rep(b, "あい", 1); uniq(b, 1, i); }
+    uniq(b, 70 - k, 50);
+}
+static void b_top3(JfBuf *b, int k)   /* "あいう" ×6 (18 chars) in 100 - k */
+{
+    for (int i = 0; i < 6; i++) { rep(b, "あいう", 1); uniq(b, 1, i); }
+    uniq(b, 76 - k, 50);
+}
+static void b_top4(JfBuf *b, int k)   /* "あいうえ" ×4 (16 chars) in 100 - k */
+{
+    for (int i = 0; i < 4; i++) { rep(b, "あいうえ", 1); uniq(b, 1, i); }
+    uniq(b, 80 - k, 50);
+}
+static int g_n = 5;   /* n of the dup n-gram builders */
+static void b_dupn(JfBuf *b, int k)   /* an n-gram twice + k unique chars */
+{
+    uniq(b, g_n, 0); uniq(b, k, 100); uniq(b, g_n, 0);
+}
+static void b_ng(JfBuf *b, int k) { rep(b, "アダルト", 1); rep(b, "あ", k); }
+static void b_plain(JfBuf *b, int k) { (void)k; rep(b, "日本語の文章です。", 50); }
+static void b_words(JfBuf *b, int k) { uniq_words(b, k, 0); }
+static void b_wordlen(JfBuf *b, int k)
+{
+    for (int i = 0; i < 10; i++) rep(b, k == 2 ? "ab " : "abc ", 1);
+}
+static void b_hash(JfBuf *b, int k) { uniq_words(b, 10, 0); rep(b, "#", k); }
+static void b_bullets(JfBuf *b, int k)
+{
+    for (int i = 0; i < 10; i++) { rep(b, i < k ? "- " : "", 1); uniq_words(b, 2, 2 * i); rep(b, "\n", 1); }
+}
+static void b_ell_lines(JfBuf *b, int k)
+{
+    for (int i = 0; i < 10; i++) { uniq_words(b, 2, 2 * i); rep(b, i < k ? "...\n" : "\n", 1); }
+}
+static void b_alpha(JfBuf *b, int k) { uniq_words(b, k, 0); rep(b, "12 ", 10 - k); }
+static void b_stop(JfBuf *b, int k) { uniq_words(b, 10, 0); rep(b, "the ", k); }
+static void b_dup_paras(JfBuf *b, int k)
+{
+    for (int i = 0; i < 10; i++) { uniq_words(b, 3, i < k + 1 && i > 0 ? 0 : 3 * i); rep(b, "\n\n", 1); }
+}
+static void b_en_dup_lines(JfBuf *b, int k)
+{
+    for (int i = 0; i < 10; i++) { uniq_words(b, 3, i < k + 1 && i > 0 ? 0 : 3 * i); rep(b, "\n", 1); }
+}
+static void b_en_top2(JfBuf *b, int k)   /* "xx yy" ×10 (40 chars) + unique 4-char words */
+{
+    for (int i = 0; i < 10; i++) { rep(b, "xx yy ", 1); uniq_words(b, 1, i); }
+    uniq_words(b, 30 - k, 100);
+}
+static void b_en_dupn(JfBuf *b, int k)  /* 5 words (4 chars each) twice + k unique words */
+{
+    uniq_words(b, 5, 0); uniq_words(b, k, 100); uniq_words(b, 5, 0);
+}
+static void b_term(JfBuf *b, int k)
+{
+    for (int i = 0; i < 10; i++) { uniq_words(b, 3, 3 * i); rep(b, i < k ? ".\n" : "\n", 1); }
+}
+static void b_lorem(JfBuf *b, int k) { rep(b, k ? "Some Lorem Ipsum text" : "Some lorem text", 1); }
+static void b_curly(JfBuf *b, int k) { rep(b, k ? "a { b" : "a ( b", 1); }
+static void b_js(JfBuf *b, int k)
+{
+    for (int i = 0; i < 10; i++) { rep(b, i < k ? "enable JavaScript now\n" : "a b c\n", 1); }
+}
+static void b_short(JfBuf *b, int k)
+{
+    for (int i = 0; i < 10; i++) rep(b, i < k ? "a b\n" : "a b c\n", 1);
+}
+
+typedef struct {
+    const char *id;
+    const char *rule;
+    void      (*build)(JfBuf *b, int k);
+    int         k;
+    int         n;           /* for b_dupn */
+    const char *url;
+    double      value;       /* expected measure */
+    bool        pass;
+} RuleCase;
+
+static const RuleCase CASES[] = {
+    { "filter-1.1", "ja_min_chars", b_hira, 399, 0, 0, 399, false },
+    { "filter-1.2", "ja_min_chars", b_hira, 400, 0, 0, 400, true },
+    { "filter-1.3", "ja_min_ja_chars", b_hira_plus_a, 399, 0, 0, 399, false },
+    { "filter-1.4", "ja_min_ja_chars", b_hira_plus_a, 400, 0, 0, 400, true },
+    { "filter-2.1", "ja_hiragana_ratio", b_hira20_kanji, 81, 0, 0, 20.0 / 101, false },
+    { "filter-2.2", "ja_hiragana_ratio", b_hira20_kanji, 80, 0, 0, 0.2, true },
+    { "filter-2.3", "ja_katakana_ratio", b_kata_hira, 50, 0, 0, 0.5, true },
+    { "filter-2.4", "ja_katakana_ratio", b_kata_hira, 51, 0, 0, 0.51, false },
+    { "filter-2.5", "ja_japanese_ratio", b_ja_ascii, 50, 0, 0, 0.5, true },
+    { "filter-2.6", "ja_japanese_ratio", b_ja_ascii, 49, 0, 0, 0.49, false },
+    { "filter-3.1", "ja_sentence_mean_len", b_sent, 19, 0, 0, 19, false },
+    { "filter-3.2", "ja_sentence_mean_len", b_sent, 20, 0, 0, 20, true },
+    { "filter-3.3", "ja_sentence_mean_len", b_sent, 90, 0, 0, 90, true },
+    { "filter-3.4", "ja_sentence_mean_len", b_sent, 91, 0, 0, 91, false },
+    { "filter-3.5", "ja_sentence_max_len", b_one_sent, 200, 0, 0, 200, true },
+    { "filter-3.6", "ja_sentence_max_len", b_one_sent, 201, 0, 0, 201, false },
+    { "filter-3.7", "ja_ellipsis_sentence_ratio", b_ellipsis, 1, 0, 0, 0.2, true },
+    { "filter-3.8", "ja_ellipsis_sentence_ratio", b_ellipsis, 2, 0, 0, 0.4, false },
+    { "filter-3.9", "ja_ellipsis_sentence_ratio", b_dots, 2, 0, 0, 0.4, false },
+    { "filter-4.1", "ja_dup_line_frac", b_dup_lines, 3, 0, 0, 0.3, true },
+    { "filter-4.2", "ja_dup_line_frac", b_dup_lines, 4, 0, 0, 0.4, false },
+    { "filter-4.3", "ja_dup_line_char_frac", b_dup_line_chars, 12, 0, 0, 0.2, true },
+    { "filter-4.4", "ja_dup_line_char_frac", b_dup_line_chars, 11, 0, 0, 4.0 / 19, false },
+    { "filter-4.6", "ja_dup_sentence_frac", b_dup_sents, 3, 0, 0, 0.3, true },
+    { "filter-4.7", "ja_dup_sentence_frac", b_dup_sents, 4, 0, 0, 0.4, false },
+    { "filter-4.8", "ja_dup_sentence_char_frac", b_dup_sent_chars, 12, 0, 0, 0.2, true },
+    { "filter-4.9", "ja_dup_sentence_char_frac", b_dup_sent_chars, 11, 0, 0, 4.0 / 19, false },
+    { "filter-5.1", "ja_top_2gram_char_frac", b_top2, 0, 0, 0, 0.2, true },
+    { "filter-5.2", "ja_top_2gram_char_frac", b_top2, 1, 0, 0, 20.0 / 99, false },
+    { "filter-5.3", "ja_top_3gram_char_frac", b_top3, 0, 0, 0, 0.18, true },
+    { "filter-5.4", "ja_top_3gram_char_frac", b_top3, 1, 0, 0, 18.0 / 99, false },
+    { "filter-5.5", "ja_top_4gram_char_frac", b_top4, 0, 0, 0, 0.16, true },
+    { "filter-5.6", "ja_top_4gram_char_frac", b_top4, 1, 0, 0, 16.0 / 99, false },
+    /* an n-gram twice: 2n covered characters; limit (0.15 .. 0.10) */
+    { "filter-6.1", "ja_dup_5gram_char_frac", b_dupn, 57, 5, 0, 10.0 / 67, true },
+    { "filter-6.2", "ja_dup_5gram_char_frac", b_dupn, 56, 5, 0, 10.0 / 66, false },
+    { "filter-6.3", "ja_dup_6gram_char_frac", b_dupn, 74, 6, 0, 12.0 / 86, true },
+    { "filter-6.4", "ja_dup_6gram_char_frac", b_dupn, 73, 6, 0, 12.0 / 85, false },
+    { "filter-6.5", "ja_dup_7gram_char_frac", b_dupn, 94, 7, 0, 14.0 / 108, true },
+    { "filter-6.6", "ja_dup_7gram_char_frac", b_dupn, 93, 7, 0, 14.0 / 107, false },
+    { "filter-6.7", "ja_dup_8gram_char_frac", b_dupn, 118, 8, 0, 16.0 / 134, true },
+    { "filter-6.8", "ja_dup_8gram_char_frac", b_dupn, 117, 8, 0, 16.0 / 133, false },
+    { "filter-6.9", "ja_dup_9gram_char_frac", b_dupn, 146, 9, 0, 18.0 / 164, true },
+    { "filter-6.10", "ja_dup_9gram_char_frac", b_dupn, 145, 9, 0, 18.0 / 163, false },
+    { "filter-6.11", "ja_dup_10gram_char_frac", b_dupn, 180, 10, 0, 0.1, true },
+    { "filter-6.12", "ja_dup_10gram_char_frac", b_dupn, 179, 10, 0, 20.0 / 199, false },
+    { "filter-6.13", "ja_dup_5gram_char_frac", b_dupn, 57, 4, 0, 0, true },   /* only a 4-gram repeats */
+    { "filter-7.1", "ja_ng_word_ratio", b_ng, 76, 0, 0, 0.05, false },   /* strict: value < 0.05 */
+    { "filter-7.2", "ja_ng_word_ratio", b_ng, 77, 0, 0, 4.0 / 81, true },
+    { "filter-7.3", "host_blocklist", b_plain, 0, 0, "http://www.Blocked.Example/a?b", 1, false },
+    { "filter-7.4", "host_blocklist", b_plain, 0, 0, "https://u:p@spam.example.com:8080/", 1, false },
+    { "filter-7.5", "host_blocklist", b_plain, 0, 0, "http://notblocked.example/", 0, true },
+    { "filter-7.6", "host_blocklist", b_plain, 0, 0, "http://example.com/", 0, true },
+    { "filter-7.7", "host_blocklist", b_plain, 0, 0, NULL, 0, true },
+    { "filter-8.1", "en_word_count", b_words, 49, 0, 0, 49, false },
+    { "filter-8.2", "en_word_count", b_words, 50, 0, 0, 50, true },
+    { "filter-8.3", "en_mean_word_len", b_wordlen, 2, 0, 0, 2, false },
+    { "filter-8.4", "en_mean_word_len", b_wordlen, 3, 0, 0, 3, true },
+    { "filter-8.5", "en_symbol_word_ratio", b_hash, 1, 0, 0, 0.1, true },
+    { "filter-8.6", "en_symbol_word_ratio", b_hash, 2, 0, 0, 0.2, false },
+    { "filter-8.7", "en_bullet_line_ratio", b_bullets, 9, 0, 0, 0.9, true },
+    { "filter-8.8", "en_bullet_line_ratio", b_bullets, 10, 0, 0, 1.0, false },
+    { "filter-8.9", "en_ellipsis_line_ratio", b_ell_lines, 3, 0, 0, 0.3, true },
+    { "filter-8.10", "en_ellipsis_line_ratio", b_ell_lines, 4, 0, 0, 0.4, false },
+    { "filter-8.11", "en_alpha_word_ratio", b_alpha, 8, 0, 0, 0.8, true },
+    { "filter-8.12", "en_alpha_word_ratio", b_alpha, 7, 0, 0, 0.7, false },
+    { "filter-8.13", "en_stop_word_count", b_stop, 2, 0, 0, 2, true },
+    { "filter-8.14", "en_stop_word_count", b_stop, 1, 0, 0, 1, false },
+    { "filter-9.1", "en_dup_line_frac", b_en_dup_lines, 3, 0, 0, 0.3, true },
+    { "filter-9.2", "en_dup_line_frac", b_en_dup_lines, 4, 0, 0, 0.4, false },
+    { "filter-9.3", "en_dup_para_frac", b_dup_paras, 3, 0, 0, 0.3, true },
+    { "filter-9.4", "en_dup_para_frac", b_dup_paras, 4, 0, 0, 0.4, false },
+    { "filter-9.5", "en_dup_para_char_frac", b_dup_paras, 2, 0, 0, 0.2, true },
+    { "filter-9.6", "en_dup_para_char_frac", b_dup_paras, 3, 0, 0, 0.3, false },
+    { "filter-9.7", "en_top_2gram_char_frac", b_en_top2, 0, 0, 0, 40.0 / 200, true },
+    { "filter-9.8", "en_top_2gram_char_frac", b_en_top2, 1, 0, 0, 40.0 / 196, false },
+    { "filter-9.9", "en_dup_5gram_char_frac", b_en_dupn, 57, 0, 0, 40.0 / 268, true },
+    { "filter-9.10", "en_dup_5gram_char_frac", b_en_dupn, 56, 0, 0, 40.0 / 264, false },
+    { "filter-10.1", "c4_terminal_punct_line_ratio", b_term, 5, 0, 0, 0.5, true },
+    { "filter-10.2", "c4_terminal_punct_line_ratio", b_term, 4, 0, 0, 0.4, false },
+    { "filter-10.3", "c4_lorem_ipsum", b_lorem, 0, 0, 0, 0, true },
+    { "filter-10.4", "c4_lorem_ipsum", b_lorem, 1, 0, 0, 1, false },
+    { "filter-10.5", "c4_curly_bracket", b_curly, 0, 0, 0, 0, true },
+    { "filter-10.6", "c4_curly_bracket", b_curly, 1, 0, 0, 1, false },
+    { "filter-10.7", "c4_javascript_line_ratio", b_js, 1, 0, 0, 0.1, true },
+    { "filter-10.8", "c4_javascript_line_ratio", b_js, 2, 0, 0, 0.2, false },
+    { "filter-10.9", "c4_short_line_ratio", b_short, 5, 0, 0, 0.5, true },
+    { "filter-10.10", "c4_short_line_ratio", b_short, 6, 0, 0, 0.6, false },
+};
+
+static char g_dir[256];   /* temporary folder with word lists */
+
+static void write_file(const char *name, const char *text)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", g_dir, name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int setup_dir(void **state)
+{
+    (void)state;
+    snprintf(g_dir, sizeof g_dir, "/tmp/jf-filter-test-XXXXXX");
+    if (!mkdtemp(g_dir)) return -1;
+    write_file("ng.txt", "# test\nアダルト\n\n  カジノ  \n");
+    write_file("hosts.txt", "# ut1\nblocked.example\n*.spam.example.com\n");
+    return 0;
+}
+
+static int teardown_dir(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A Filter with one rule at its table defaults. */
+static Filter *one_rule(const char *rule)
+{
+    char ini[512];
+    snprintf(ini, sizeof ini, "[profile]\nname = t\n[%s]\nenabled = true\n%s", rule,
+             !strcmp(rule, "ja_ng_word_ratio") ? "files = ng.txt\n"
+             : !strcmp(rule, "host_blocklist") ? "files = hosts.txt\n" : "");
+    JfConfig *c;
+    JfError err;
+    assert_int_equal(jf_config_load_string(ini, "t.ini", &c, &err), JF_OK);
+    Filter *f = NULL;
+    JfStatus rc = filter_open_config(c, g_dir, &f, &err);
+    if (rc != JF_OK) fail_msg("%s: %s", rule, err.msg);
+    jf_config_close(c);
+    return f;
+}
+
+static void rule_cases(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++) {
+        const RuleCase *tc = &CASES[i];
+        JfBuf b;
+        jf_buf_init(&b, 0);
+        g_n = tc->n ? tc->n : 5;
+        tc->build(&b, tc->k);
+        Filter *f = one_rule(tc->rule);
+        FilterVerdict v;
+        JfError err;
+        assert_int_equal(filter_eval(f, tc->id, (const char *)b.data, b.len, tc->url, &v, &err), JF_OK);
+        assert_int_equal(v.n_results, 2);   /* max_bytes + the rule */
+        const FilterRuleResult *r = &v.results[1];
+        assert_string_equal(r->rule, tc->rule);
+        if (fabs(r->value - tc->value) > 1e-9 || (r->outcome == FILTER_PASS) != tc->pass)
+            fail_msg("%s %s: value %.6f (want %.6f), %s (want %s)", tc->id, tc->rule, r->value,
+                     tc->value, r->outcome == FILTER_PASS ? "pass" : "fail",
+                     tc->pass ? "pass" : "fail");
+        assert_int_equal(v.keep, tc->pass);
+        filter_close(f);
+        jf_buf_free(&b);
+    }
+}
+
+/* Every rule of the table can be configured alone and measures hostile text. */
+static void hostile_input(void **state)
+{
+    (void)state;
+    static const char *const TEXTS[] = { "", "。。。！！！？？？......", "\xff\xfe\xc3\x28\xe3\x81",
+                                         "\n\n\n   \t\n", "{}#...…・" };
+    JfBuf one;
+    jf_buf_init(&one, 0);
+    rep(&one, "あ", 100000);   /* all one character */
+    for (size_t i = 0; i < filter_rule_table_size(); i++) {
+        Filter *f = one_rule(filter_rule_at(i)->name);
+        FilterVerdict v;
+        JfError err;
+        for (size_t t = 0; t < sizeof TEXTS / sizeof *TEXTS; t++) {
+            assert_int_equal(filter_eval(f, "x", TEXTS[t], strlen(TEXTS[t]), "::bad url", &v, &err), JF_OK);
+            for (size_t k = 0; k < v.n_results; k++) assert_false(isnan(v.results[k].value));
+        }
+        assert_int_equal(filter_eval(f, "x", NULL, 0, NULL, &v, &err), JF_OK);
+        assert_int_equal(filter_eval(f, "one", (const char *)one.data, one.len, NULL, &v, &err), JF_OK);
+        filter_close(f);
+    }
+    jf_buf_free(&one);
+}
+
+static Filter *swallow(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/filters/swallow-ja.ini", JF_TEST_SRC_DIR);
+    Filter *f = NULL;
+    JfError err;
+    if (filter_open(path, NULL, 0, &f, &err) != JF_OK) fail_msg("%s", err.msg);
+    return f;
+}
+
+static void all_one_char_and_punct(void **state)
+{
+    (void)state;
+    Filter *f = swallow();
+    JfBuf b;
+    jf_buf_init(&b, 0);
+    rep(&b, "あ", 1000);
+    FilterVerdict v;
+    JfError err;
+    assert_int_equal(filter_eval(f, "one", (const char *)b.data, b.len, NULL, &v, &err), JF_OK);
+    assert_false(v.keep);
+    /* 1000 chars, all hiragana: passes the class rules, fails the length and repetition rules */
+    assert_string_equal(v.results[v.first_fail].rule, "ja_sentence_mean_len");
+    jf_buf_reset(&b);
+    rep(&b, "。！？・…", 200);
+    assert_int_equal(filter_eval(f, "punct", (const char *)b.data, b.len, NULL, &v, &err), JF_OK);
+    assert_false(v.keep);
+    assert_string_equal(v.results[v.first_fail].rule, "ja_min_ja_chars");
+    jf_buf_free(&b);
+    filter_close(f);
+}
+
+static void huge_line(void **state)
+{
+    (void)state;
+    Filter *f = swallow();
+    size_t n = 20u << 20;
+    char *s = malloc(n);
+    assert_non_null(s);
+    for (size_t i = 0; i + 3 <= n; i += 3) memcpy(s + i, "あ", 3);
+    FilterVerdict v;
+    JfError err;
+    assert_int_equal(filter_eval(f, "big", s, n - n % 3, NULL, &v, &err), JF_OK);
+    assert_false(v.keep);
+    assert_string_equal(v.results[v.first_fail].rule, "max_bytes");
+    assert_int_equal(v.results[1].outcome, FILTER_SKIP);
+    filter_close(f);
+    /* raised limit: the whole 20 MB line is analysed, one sentence of 7M characters */
+    char path[512], set[] = "max_bytes.max=33554432";
+    const char *sets[] = { set };
+    snprintf(path, sizeof path, "%s/filters/swallow-ja.ini", JF_TEST_SRC_DIR);
+    assert_int_equal(filter_open(path, sets, 1, &f, &err), JF_OK);
+    assert_int_equal(filter_eval(f, "big", s, n - n % 3, NULL, &v, &err), JF_OK);
+    assert_false(v.keep);
+    assert_string_equal(v.results[v.first_fail].rule, "ja_sentence_mean_len");
+    for (size_t k = 0; k < v.n_results; k++) assert_int_not_equal(v.results[k].outcome, FILTER_SKIP);
+    filter_close(f);
+    free(s);
+}
+
+static void out_of_memory(void **state)
+{
+    (void)state;
+    Filter *f = swallow();
+    const char *text = "日本語の文章です。これはテストです。\n日本語の文章です。";
+    FilterVerdict v;
+    JfError err;
+    for (uint64_t k = 1; k < 200; k++) {
+        filter_close(f);
+        f = swallow();
+        jf_alloc_fail_at(k);
+        JfStatus rc = filter_eval(f, "x", text, strlen(text), NULL, &v, &err);
+        jf_alloc_fail_at(0);
+        assert_true(rc == JF_OK || rc == JF_ENOMEM);
+        if (rc == JF_ENOMEM) assert_int_equal(filter_stats(f)->docs, 0);
+    }
+    filter_close(f);
+    /* and while loading: never a leak or crash */
+    for (uint64_t k = 1; k < 60; k++) {
+        jf_alloc_fail_at(k);
+        char path[512];
+        snprintf(path, sizeof path, "%s/filters/swallow-ja.ini", JF_TEST_SRC_DIR);
+        Filter *g = NULL;
+        JfStatus rc = filter_open(path, NULL, 0, &g, &err);
+        jf_alloc_fail_at(0);
+        assert_true(rc == JF_OK || rc == JF_ENOMEM || rc == JF_EIO);
+        filter_close(g);
+    }
+}
+
+static JfStatus load_ini(const char *ini, Filter **f, JfError *err)
+{
+    JfConfig *c;
+    assert_int_equal(jf_config_load_string(ini, "p.ini", &c, err), JF_OK);
+    JfStatus rc = filter_open_config(c, g_dir, f, err);
+    jf_config_close(c);
+    return rc;
+}
+
+static void profile_format(void **state)
+{
+    (void)state;
+    Filter *f = NULL;
+    JfError err;
+    assert_int_equal(load_ini("[nope]\nmin = 1\n", &f, &err), JF_EFORMAT);
+    assert_non_null(strstr(err.msg, "unknown rule"));
+    assert_int_equal(load_ini("[ja_min_chars]\nminn = 1\n", &f, &err), JF_EFORMAT);
+    assert_non_null(strstr(err.msg, "ja_min_chars.minn"));
+    assert_int_equal(load_ini("[ja_min_chars]\nmin = abc\n", &f, &err), JF_EFORMAT);
+    assert_int_equal(load_ini("[ja_ng_word_ratio]\nenabled = yes\n", &f, &err), JF_EFORMAT);
+    assert_int_equal(load_ini("[ja_ng_word_ratio]\nfiles = missing.txt\n", &f, &err), JF_EIO);
+    assert_int_equal(load_ini("[profile]\nname = p\nlang = ja\n[ja_min_chars]\nmin = 3\n"
+                              "[ja_hiragana_ratio]\nenabled = false\n[ja_katakana_ratio]\nmax = none\n",
+                              &f, &err), JF_OK);
+    assert_string_equal(filter_name(f), "p");
+    assert_string_equal(filter_lang(f), "ja");
+    assert_int_equal(filter_rule_count(f), 3);   /* max_bytes, min_chars, katakana */
+    assert_string_equal(filter_rule_name(f, 0), "max_bytes");
+    assert_string_equal(filter_rule_name(f, 2), "ja_katakana_ratio");
+    FilterVerdict v;
+    assert_int_equal(filter_eval(f, "a", "アアア", 9, NULL, &v, &err), JF_OK);
+    assert_true(v.keep);   /* katakana 1.0 passes without a max */
+    assert_true(isnan(v.results[2].max));
+    filter_close(f);
+
+    char path[512];
+    assert_int_equal(filter_profile_find("swallow-ja", path, sizeof path, &err), JF_OK);
+    assert_non_null(strstr(path, "swallow-ja.ini"));
+    assert_int_equal(filter_profile_find("no-such-profile", path, sizeof path, &err), JF_EUSAGE);
+    setenv("JAFORGE_FILTERS_DIR", g_dir, 1);
+    write_file("mine.ini", "[profile]\nname = mine\n[ja_min_chars]\nenabled = on\n");
+    assert_int_equal(filter_open("mine", NULL, 0, &f, &err), JF_OK);
+    assert_string_equal(filter_name(f), "mine");
+    filter_close(f);
+    unsetenv("JAFORGE_FILTERS_DIR");
+    const char *sets[] = { "ja_min_chars.min=5" };
+    assert_int_equal(filter_open("swallow-ja", sets, 1, &f, &err), JF_OK);
+    assert_int_equal(filter_eval(f, "a", "あいうえお", 15, NULL, &v, &err), JF_OK);
+    assert_int_equal(v.results[1].outcome, FILTER_PASS);
+    filter_close(f);
+}
+
+static void statistics(void **state)
+{
+    (void)state;
+    Filter *f = NULL;
+    JfError err;
+    assert_int_equal(load_ini("[ja_min_chars]\nmin = 5\n[ja_hiragana_ratio]\nenabled = 1\n", &f, &err), JF_OK);
+    FilterVerdict v;
+    assert_int_equal(filter_eval(f, "keep", "あいうえお", 15, NULL, &v, &err), JF_OK);   /* kept */
+    assert_int_equal(filter_eval(f, "short", "漢字", 6, NULL, &v, &err), JF_OK);        /* both fail */
+    assert_int_equal(filter_eval(f, "kanji", "漢字漢字漢字", 18, NULL, &v, &err), JF_OK); /* hiragana */
+    const FilterStats *s = filter_stats(f);
+    assert_int_equal(s->docs, 3);
+    assert_int_equal(s->chars, 13);
+    assert_int_equal(s->kept_docs, 1);
+    assert_int_equal(s->kept_chars, 5);
+    assert_string_equal(s->rules[1].name, "ja_min_chars");
+    assert_int_equal(s->rules[1].docs_first, 1);
+    assert_int_equal(s->rules[1].chars_first, 2);
+    assert_int_equal(s->rules[2].docs_first, 1);
+    assert_int_equal(s->rules[2].docs_any, 2);
+    assert_int_equal(s->rules[2].chars_any, 8);
+    assert_int_equal(s->rules[2].n_samples, 2);
+    assert_string_equal(s->rules[2].samples[0], "short");
+    char *json = filter_stats_to_json(s);
+    assert_non_null(json);
+    FilterStats t;
+    assert_int_equal(filter_stats_init(&t, f), JF_OK);
+    assert_int_equal(filter_stats_add_json(&t, json, &err), JF_OK);
+    filter_stats_add(&t, s);
+    assert_int_equal(t.docs, 6);
+    assert_int_equal(t.rules[2].docs_any, 4);
+    assert_int_equal(t.rules[2].n_samples, FILTER_SAMPLES);
+    assert_int_equal(filter_stats_add_json(&t, "[1]", &err), JF_EFORMAT);
+    free(json);
+    filter_stats_free(&t);
+    /* --explain's measure leaves statistics alone */
+    assert_int_equal(filter_measure(f, "x", 1, NULL, &v, &err), JF_OK);
+    assert_int_equal(filter_stats(f)->docs, 3);
+    filter_stats_reset(f);
+    assert_int_equal(filter_stats(f)->docs, 0);
+    assert_string_equal(filter_stats(f)->rules[1].name, "ja_min_chars");
+    filter_close(f);
+}
+
+typedef struct { size_t hits[16]; size_t n; } Hits;
+static void on_hit(void *ctx, size_t end, size_t len)
+{
+    Hits *h = ctx;
+    if (h->n < 8) { h->hits[2 * h->n] = end; h->hits[2 * h->n + 1] = len; h->n++; }
+}
+
+static void matcher_and_hosts(void **state)
+{
+    (void)state;
+    FilterMatcher *m;
+    assert_int_equal(filter_matcher_new(&m), JF_OK);
+    assert_int_equal(filter_matcher_add(m, "he", 2), JF_OK);
+    assert_int_equal(filter_matcher_add(m, "she", 3), JF_OK);
+    assert_int_equal(filter_matcher_add(m, "hers", 4), JF_OK);
+    assert_int_equal(filter_matcher_build(m), JF_OK);
+    Hits h = { { 0 }, 0 };
+    filter_matcher_scan(m, "ushers", 6, on_hit, &h);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.hits[0], 4);   /* "she" ends at 4 (longest there) */
+    assert_int_equal(h.hits[1], 3);
+    assert_int_equal(h.hits[2], 6);   /* "hers" */
+    assert_int_equal(h.hits[3], 4);
+    filter_matcher_free(m);
+
+    FilterHostSet *s;
+    assert_int_equal(filter_hostset_new(&s), JF_OK);
+    assert_int_equal(filter_hostset_add(s, "Example.COM.", 12), JF_OK);
+    filter_hostset_build(s);
+    assert_true(filter_hostset_has_host(s, "a.b.example.com", 15));
+    assert_false(filter_hostset_has_host(s, "badexample.com", 14));
+    filter_hostset_free(s);
+    char host[64];
+    assert_true(filter_url_host("HTTP://user@WWW.x.org:80/p", host, sizeof host));
+    assert_string_equal(host, "www.x.org");
+    assert_false(filter_url_host("", host, sizeof host));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rule_cases),
+        cmocka_unit_test(hostile_input),
+        cmocka_unit_test(all_one_char_and_punct),
+        cmocka_unit_test(huge_line),
+        cmocka_unit_test(out_of_memory),
+        cmocka_unit_test(profile_format),
+        cmocka_unit_test(statistics),
+        cmocka_unit_test(matcher_and_hosts),
+    };
+    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}
