@@ -187,7 +187,11 @@ JfStatus filter_m_top_ngram_frac(FilterText *t, const FilterRuleConf *rc, double
     return JF_OK;
 }
 
-/* Characters covered by any n-gram occurring more than once, over all characters. */
+/* Gopher's duplicate n-gram share, as datatrove computes it
+ * (find_all_duplicate): scanning left to right, an n-gram seen before adds its
+ * characters and the scan jumps past it; a new one is remembered and the scan
+ * moves one unit. First occurrences never count and counted n-grams never
+ * overlap. Over all characters. */
 JfStatus filter_m_dup_ngram_frac(FilterText *t, const FilterRuleConf *rc, double *value)
 {
     const uint64_t *tok;
@@ -198,14 +202,15 @@ JfStatus filter_m_dup_ngram_frac(FilterText *t, const FilterRuleConf *rc, double
     if (n < g) return JF_OK;
     if (grams(t, rc->def->unit, tok, n, g) != JF_OK) return JF_ENOMEM;
     if (filter_counter_reset(&t->counter, n) != JF_OK) return JF_ENOMEM;
-    for (size_t i = 0; i + g <= n; i++)
-        filter_counter_add_slot(&t->counter, t->gram_h[i], &t->gram_slot[i]);
-    /* token i is covered when an n-gram starting in [i-g+1, i] is repeated */
-    size_t reach = 0, covered = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i + g <= n && t->counter.counts[t->gram_slot[i]] > 1) reach = i + g;
-        if (i < reach) covered += len[i];
+    size_t repeated = 0;
+    for (size_t i = 0; i + g <= n;) {
+        if (filter_counter_add(&t->counter, t->gram_h[i]) > 1) {
+            for (size_t k = 0; k < g; k++) repeated += len[i + k];
+            i += g;
+        } else {
+            i++;
+        }
     }
-    *value = ratio((double)covered, (double)total);
+    *value = ratio((double)repeated, (double)total);
     return JF_OK;
 }
