@@ -53,9 +53,11 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: jaforge extract --out DIR [options] INPUT...\n"
         "\n"
-        "Reads WARC/WET files (.warc, .warc.gz, .warc.zst; recognized by content) and writes\n"
-        "clean documents to DIR/<lang>/<input>.jsonl.zst. INPUT may be a directory (every\n"
-        "*.warc* / *.wet* file inside, in sorted order). Re-running skips finished inputs\n"
+        "Reads WARC/WET files (.warc, .warc.gz, .warc.zst) and JSON lines (mC4/C4\n"
+        "{text,timestamp,url}, Wikipedia CirrusSearch dumps, jaforge documents; plain, gzip,\n"
+        "zstd or bzip2), all recognized by content, and writes clean documents to\n"
+        "DIR/<lang>/<input>.jsonl.zst. INPUT may be a directory (every *.warc* / *.wet* /\n"
+        "*.json* file inside, in sorted order). Re-running skips finished inputs\n"
         "(state in DIR/jaforge.db).\n"
         "\n"
         "options:\n"
@@ -66,16 +68,17 @@ static void usage(FILE *f)
         "  --keep-boilerplate    do not remove navigation, headers, footers, link lists\n"
         "  --max-record-bytes N  skip WARC records larger than N bytes (default 64 MiB)\n"
         "  --max-html-bytes N    skip pages larger than N bytes (default 8 MiB)\n"
-        "  --source NAME         the documents' source field (default cc)\n"
+        "  --source NAME         the documents' source field (default cc for WARC, mc4 for\n"
+        "                        mC4-style JSON; Wikipedia dumps are always wikipedia)\n"
         "  --force               redo inputs already done\n"
         "  -j, --threads N       inputs extracted at once (default 1)\n"
         "  -q, --quiet           no progress display\n"
         "  -h, --help            this text\n");
 }
 
-static bool accept_warc_name(const char *name)
+static bool accept_input_name(const char *name)
 {
-    return strstr(name, ".warc") || strstr(name, ".wet");
+    return strstr(name, ".warc") || strstr(name, ".wet") || strstr(name, ".json");
 }
 
 static int parse_langs(const char *s, ExtractOptions *o)
@@ -155,12 +158,12 @@ static int parse_args(int argc, char **argv, ExtractArgs *a)
     for (int i = optind; i < argc; i++) {
         JfError err;
         jf_error_clear(&err);
-        if (jf_fs_expand_input(argv[i], accept_warc_name, &a->inputs, &err) != JF_OK) {
+        if (jf_fs_expand_input(argv[i], accept_input_name, &a->inputs, &err) != JF_OK) {
             cli_report(&err);
             return -2;
         }
     }
-    if (a->inputs.count == 0) { cli_errorf("extract: no WARC/WET file found in the inputs"); return -1; }
+    if (a->inputs.count == 0) { cli_errorf("extract: no WARC/WET/JSON file found in the inputs"); return -1; }
     return 0;
 }
 

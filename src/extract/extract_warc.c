@@ -134,19 +134,24 @@ static JfStatus handle_record(Extractor *x, const WarcRecord *rec, const char *p
     if (!kept) { st->dropped[why]++; return JF_OK; }
     if (set_identity(x, doc, rec, path, status) != JF_OK)
         return jf_error_set(err, JF_ENOMEM, path, rec->offset, "out of memory");
+    return extractor_emit(sink, doc, path, rec->offset, st, err);
+}
+
+JfStatus extractor_emit(const ExtractSink *sink, JfDoc *doc, const char *path, uint64_t offset,
+                        ExtractStats *st, JfError *err)
+{
     int li = !strcmp(doc->lang, "ja") ? EXTRACT_LANG_JA : EXTRACT_LANG_EN;
-    st->kept[li]++;
-    rc = sink->out[li] ? jf_docwriter_write(sink->out[li], doc, err) : JF_OK;
+    JfStatus rc = sink->out[li] ? jf_docwriter_write(sink->out[li], doc, err) : JF_OK;
     if (rc == JF_EFORMAT) { /* unserializable text: count, report, go on */
-        report_page_error(err, rc, path, rec->offset, sink);
-        st->kept[li]--;
+        report_page_error(err, rc, path, offset, sink);
         st->bad_records++;
         return JF_OK;
     }
+    if (rc == JF_OK) st->kept[li]++;
     return rc;
 }
 
-JfStatus extractor_run_file(Extractor *x, const char *path, const ExtractSink *sink,
+JfStatus extractor_run_warc(Extractor *x, const char *path, const ExtractSink *sink,
                             ExtractStats *st, JfError *err)
 {
     WarcReaderOptions wopt = { .max_record_bytes = x->opt.max_record_bytes };

@@ -20,4 +20,15 @@ struct Extractor {
     JfBuf           norm;        /* normalized text */
 };
 
+/* The readers behind extractor_run_file, one per input format. */
+JfStatus extractor_run_warc(Extractor *x, const char *path, const ExtractSink *sink,
+                            ExtractStats *st, JfError *err);
+JfStatus extractor_run_json(Extractor *x, const char *path, const ExtractSink *sink,
+                            ExtractStats *st, JfError *err);
+
+/* Writes a kept document to its language's writer (counting it), or counts a
+ * document that cannot be serialized as bad and reports it. */
+JfStatus extractor_emit(const ExtractSink *sink, JfDoc *doc, const char *path, uint64_t offset,
+                        ExtractStats *st, JfError *err);
+
 #endif
