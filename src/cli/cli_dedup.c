@@ -1,0 +1,446 @@
+/* cli_dedup.c: `jaforge dedup --out DIR INPUT...`. Dedup is a barrier stage:
+ * every input is read (phase 1), clusters are formed over all of them
+ * (phase 2), then every input is read again and its kept documents written
+ * to DIR/<stem>.jsonl.zst, the removed ones listed in DIR/duplicates.tsv
+ * (phase 3). The run database holds ONE task for the whole run, keyed by a
+ * manifest this command writes, DIR/dedup-manifest.tsv: the options and,
+ * per input, its absolute path, size and xxh3-64. Same inputs and options,
+ * same manifest content: a finished run is skipped; anything else changes
+ * the manifest, so the database sends the task back to pending. The work
+ * itself is the dedup library's (src/dedup/dedup.h). */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dedup.h"
+#include "jf_buf.h"
+#include "jf_doc.h"
+#include "jf_fs.h"
+#include "rundb.h"
+
+typedef struct {
+    const char  *out_dir;
+    DedupOptions opt;
+    bool         force;
+    bool         quiet;
+    JfPathList   inputs;
+} DedupArgs;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: jaforge dedup --out DIR [options] INPUT...\n"
+        "\n"
+        "Removes exact duplicates (XXH3-128 of the text) and near duplicates (MinHash-LSH)\n"
+        "over all INPUTs together (.jsonl.zst documents; INPUT may be a directory). Kept\n"
+        "documents go to DIR/<input>.jsonl.zst, in input order; DIR/duplicates.tsv has one\n"
+        "line per removed document: id, cluster, kept id, exact|near. Statistics are printed\n"
+        "and stored in DIR/jaforge.db; a finished run with the same inputs and options is\n"
+        "skipped.\n"
+        "\n"
+        "options:\n"
+        "  -o, --out DIR         output directory (required)\n"
+        "  --preset NAME         swallow (40 bands x 20 rows, char 5-grams; default) or\n"
+        "                        fineweb (14 x 8, word 5-grams)\n"
+        "  --bands B --rows R    MinHash-LSH shape (K = B x R hashes)\n"
+        "  --ngram N             shingle length (default 5)\n"
+        "  --words               word n-grams instead of character n-grams\n"
+        "  --seed N              hash seed (default 42)\n"
+        "  --exact-only          exact duplicates only\n"
+        "  --keep POLICY         first (default), newest (by created) or longest\n"
+        "  --verify J            join LSH candidates only when their true Jaccard >= J\n"
+        "  --mem BYTES           memory for the sort buffers (K/M/G suffix; default 256M)\n"
+        "  --force               redo a finished run\n"
+        "  -q, --quiet           no progress display\n"
+        "  -h, --help            this text\n");
+}
+
+static bool accept_doc_name(const char *name)
+{
+    return strstr(name, ".jsonl") || strstr(name, ".json");
+}
+
+static int parse_u32(const char *s, const char *name, uint32_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end || v == 0 || v > 65536) {
+        cli_errorf("%s: expected a number from 1 to 65536: '%s'", name, s);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int parse_mem(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned long long mult = 1;
+    if (*end == 'K' || *end == 'k') mult = 1ull << 10, end++;
+    else if (*end == 'M' || *end == 'm') mult = 1ull << 20, end++;
+    else if (*end == 'G' || *end == 'g') mult = 1ull << 30, end++;
+    if (end == s || *end || v == 0) {
+        cli_errorf("--mem: expected BYTES with an optional K, M or G suffix: '%s'", s);
+        return -1;
+    }
+    *out = (size_t)(v * mult);
+    return 0;
+}
+
+static int parse_opt(int c, DedupArgs *a)
+{
+    DedupOptions *o = &a->opt;
+    char *end;
+    switch (c) {
+    case 'o': a->out_dir = optarg; return 0;
+    case 'P':
+        if (!minhash_params_preset(optarg, &o->mh)) {
+            cli_errorf("--preset: unknown preset '%s' (swallow, fineweb)", optarg);
+            return -1;
+        }
+        return 0;
+    case 'B': return parse_u32(optarg, "--bands", &o->mh.bands);
+    case 'R': return parse_u32(optarg, "--rows", &o->mh.rows);
+    case 'N': return parse_u32(optarg, "--ngram", &o->mh.ngram);
+    case 'W': o->mh.shingle = MINHASH_WORD; return 0;
+    case 'S':
+        o->mh.seed = strtoull(optarg, &end, 10);
+        if (end == optarg || *end) { cli_errorf("--seed: not a number: '%s'", optarg); return -1; }
+        return 0;
+    case 'X': o->near = false; return 0;
+    case 'K':
+        if (!dedup_keep_parse(optarg, &o->keep)) {
+            cli_errorf("--keep: expected first, newest or longest: '%s'", optarg);
+            return -1;
+        }
+        return 0;
+    case 'V':
+        o->verify = strtod(optarg, &end);
+        if (end == optarg || *end || o->verify <= 0 || o->verify > 1) {
+            cli_errorf("--verify: expected a Jaccard threshold in (0, 1]: '%s'", optarg);
+            return -1;
+        }
+        return 0;
+    case 'M': return parse_mem(optarg, &o->mem);
+    case 'F': a->force = true; return 0;
+    case 'q': a->quiet = true; return 0;
+    case 'h': usage(stdout); return 1;
+    default: usage(stderr); return -1;
+    }
+}
+
+/* @return -1 on bad usage, -2 when an input cannot be read, 1 for --help, 0 to go on. */
+static int parse_args(int argc, char **argv, DedupArgs *a)
+{
+    static const struct option LONG[] = {
+        { "out", required_argument, 0, 'o' },     { "preset", required_argument, 0, 'P' },
+        { "bands", required_argument, 0, 'B' },   { "rows", required_argument, 0, 'R' },
+        { "ngram", required_argument, 0, 'N' },   { "words", no_argument, 0, 'W' },
+        { "seed", required_argument, 0, 'S' },    { "exact-only", no_argument, 0, 'X' },
+        { "keep", required_argument, 0, 'K' },    { "verify", required_argument, 0, 'V' },
+        { "mem", required_argument, 0, 'M' },     { "force", no_argument, 0, 'F' },
+        { "quiet", no_argument, 0, 'q' },         { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    int c, p;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", LONG, NULL)) != -1)
+        if ((p = parse_opt(c, a)) != 0) return p;
+    if (!a->out_dir) { cli_errorf("dedup: --out DIR is required"); return -1; }
+    if (optind >= argc) { cli_errorf("dedup: no INPUT given"); return -1; }
+    for (int i = optind; i < argc; i++) {
+        JfError err;
+        jf_error_clear(&err);
+        if (jf_fs_expand_input(argv[i], accept_doc_name, &a->inputs, &err) != JF_OK) {
+            cli_report(&err);
+            return -2;
+        }
+    }
+    if (a->inputs.count == 0) { cli_errorf("dedup: no document file found in the inputs"); return -1; }
+    return 0;
+}
+
+/* Output stem for input i, unique among the inputs (a second "x.jsonl.zst"
+ * from another folder becomes "x-2"). */
+static void output_stem(const JfPathList *inputs, size_t i, char *out, size_t cap)
+{
+    jf_fs_stem(inputs->paths[i], out, cap);
+    int same = 1;
+    char other[PATH_MAX];
+    for (size_t k = 0; k < i; k++) {
+        jf_fs_stem(inputs->paths[k], other, sizeof other);
+        if (!strcmp(other, out)) same++;
+    }
+    if (same > 1) {
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "-%d", same);
+    }
+}
+
+/* ---- the manifest that keys the run's one task ---- */
+
+static JfStatus manifest_write(const DedupArgs *a, const char *path, JfError *err)
+{
+    const DedupOptions *o = &a->opt;
+    JfBuf b;
+    jf_buf_init(&b, 0);
+    char line[PATH_MAX + 128];
+    snprintf(line, sizeof line, "#jaforge dedup manifest v1\n#bands=%u rows=%u ngram=%u shingle=%s "
+             "seed=%llu near=%d keep=%s verify=%g\n", o->mh.bands, o->mh.rows, o->mh.ngram,
+             o->mh.shingle == MINHASH_WORD ? "word" : "char", (unsigned long long)o->mh.seed,
+             o->near, dedup_keep_name(o->keep), o->verify);
+    JfStatus rc = jf_buf_append_str(&b, line);
+    for (size_t i = 0; rc == JF_OK && i < a->inputs.count; i++) {
+        char abspath[PATH_MAX], hex[17];
+        uint64_t size;
+        const char *p = realpath(a->inputs.paths[i], abspath) ? abspath : a->inputs.paths[i];
+        rc = rundb_file_checksum(p, hex, &size, err);
+        snprintf(line, sizeof line, "%s\t%llu\txxh3:%s\n", p, (unsigned long long)size, hex);
+        if (rc == JF_OK) rc = jf_buf_append_str(&b, line);
+    }
+    /* Rewritten only when different, so an unchanged manifest keeps its mtime. */
+    FILE *f = rc == JF_OK ? fopen(path, "rb") : NULL;
+    if (f) {
+        char *old = malloc(b.len + 1);
+        size_t got = old ? fread(old, 1, b.len + 1, f) : 0;
+        bool same = got == b.len && !memcmp(old, b.data, b.len);
+        free(old);
+        fclose(f);
+        if (same) { jf_buf_free(&b); return JF_OK; }
+    }
+    f = rc == JF_OK ? fopen(path, "wb") : NULL;
+    if (rc == JF_OK && (!f || fwrite(b.data, 1, b.len, f) != b.len))
+        rc = jf_error_set(err, JF_EIO, path, JF_OFFSET_UNKNOWN, "cannot write the manifest");
+    if (f && fclose(f) != 0 && rc == JF_OK)
+        rc = jf_error_set(err, JF_EIO, path, JF_OFFSET_UNKNOWN, "cannot write the manifest");
+    jf_buf_free(&b);
+    return rc;
+}
+
+/* ---- phases ---- */
+
+/* Reads every document of every input in order, calling fn(ctx, input, doc).
+ * A malformed line is reported and skipped (in both passes alike, so the
+ * document indices agree). */
+typedef JfStatus DocFn(void *ctx, size_t input, const JfDoc *doc, JfError *err);
+
+static JfStatus for_each_doc(const DedupArgs *a, CliProgress *pg, uint64_t *bad, DocFn *fn,
+                             void *ctx, JfError *err)
+{
+    JfStatus rc = JF_OK;
+    uint64_t docs = 0;
+    for (size_t i = 0; rc == JF_OK && i < a->inputs.count; i++) {
+        JfDocReader *r = NULL;
+        JfDoc d;
+        jf_doc_init(&d);
+        rc = jf_docreader_open(a->inputs.paths[i], 0, &r, err);
+        while (rc == JF_OK) {
+            JfStatus n = jf_docreader_next(r, &d, err);
+            if (n == JF_EFORMAT) { if (bad) { cli_report(err); (*bad)++; } continue; }
+            if (n != JF_ROW) { rc = n == JF_DONE ? JF_OK : n; break; }
+            rc = fn(ctx, i, &d, err);
+            if (++docs % 4096 == 0) cli_progress_update(pg, docs, NULL);
+        }
+        jf_doc_free(&d);
+        jf_docreader_close(r);
+    }
+    return rc;
+}
+
+static JfStatus add_doc(void *ctx, size_t input, const JfDoc *doc, JfError *err)
+{
+    (void)input;
+    return dedup_add(ctx, doc, err);
+}
+
+typedef struct {
+    const DedupArgs *a;
+    Dedup           *dd;
+    JfDocWriter    **w;        /* one per input */
+    FILE            *tsv;
+    uint64_t         index;
+} WriteCtx;
+
+static JfStatus write_doc(void *ctx, size_t input, const JfDoc *doc, JfError *err)
+{
+    WriteCtx *c = ctx;
+    DedupFate f;
+    dedup_fate(c->dd, c->index++, &f);
+    if (f.kind == DEDUP_KEPT) return jf_docwriter_write(c->w[input], doc, err);
+    char kept[1024];
+    JfStatus rc = dedup_doc_id(c->dd, f.kept, kept, sizeof kept, err);
+    if (rc == JF_OK)
+        fprintf(c->tsv, "%s\t%llu\t%s\t%s\n", doc->id, (unsigned long long)f.cluster, kept,
+                f.kind == DEDUP_REMOVED_EXACT ? "exact" : "near");
+    return rc;
+}
+
+static JfStatus write_outputs(const DedupArgs *a, Dedup *dd, CliProgress *pg, json_t *outs, JfError *err)
+{
+    WriteCtx c = { .a = a, .dd = dd };
+    char tsv_path[PATH_MAX + 32], tmp_path[PATH_MAX + 48];
+    snprintf(tsv_path, sizeof tsv_path, "%s/duplicates.tsv", a->out_dir);
+    snprintf(tmp_path, sizeof tmp_path, "%s.tmp", tsv_path);
+    c.w = calloc(a->inputs.count, sizeof *c.w);
+    c.tsv = fopen(tmp_path, "w");
+    JfStatus rc = c.w && c.tsv ? JF_OK
+        : jf_error_set(err, JF_EIO, tmp_path, JF_OFFSET_UNKNOWN, "cannot create");
+    for (size_t i = 0; rc == JF_OK && i < a->inputs.count; i++) {
+        char stem[PATH_MAX], path[PATH_MAX + 300];
+        output_stem(&a->inputs, i, stem, sizeof stem);
+        snprintf(path, sizeof path, "%s/%s.jsonl.zst", a->out_dir, stem);
+        rc = jf_docwriter_open(path, 3, &c.w[i], err);
+        json_array_append_new(outs, json_string(path));
+    }
+    if (rc == JF_OK) rc = for_each_doc(a, pg, NULL, write_doc, &c, err);
+    for (size_t i = 0; rc == JF_OK && i < a->inputs.count; i++) rc = jf_docwriter_commit(c.w[i], err);
+    if (c.tsv && fclose(c.tsv) != 0 && rc == JF_OK)
+        rc = jf_error_set(err, JF_EIO, tmp_path, JF_OFFSET_UNKNOWN, "write failed");
+    if (rc == JF_OK && rename(tmp_path, tsv_path) != 0)
+        rc = jf_error_set(err, JF_EIO, tsv_path, JF_OFFSET_UNKNOWN, "cannot rename");
+    if (rc != JF_OK) unlink(tmp_path);
+    json_array_append_new(outs, json_string(tsv_path));
+    for (size_t i = 0; c.w && i < a->inputs.count; i++) jf_docwriter_close(c.w[i]);
+    free(c.w);
+    return rc;
+}
+
+static void print_stats(const DedupStats *st, uint64_t bad)
+{
+    fprintf(stderr, "jaforge: dedup: %llu docs in, %llu out; removed %llu exact, %llu near "
+            "(%.2f%%); %llu bad lines\n", (unsigned long long)st->docs_in,
+            (unsigned long long)st->docs_out, (unsigned long long)st->removed_exact,
+            (unsigned long long)st->removed_near,
+            st->docs_in ? 100.0 * (double)(st->docs_in - st->docs_out) / (double)st->docs_in : 0.0,
+            (unsigned long long)bad);
+    fprintf(stderr, "jaforge: dedup: %llu clusters; %llu LSH candidates, %llu rejected by --verify; "
+            "%llu sort runs spilled\n", (unsigned long long)st->clusters,
+            (unsigned long long)st->candidates, (unsigned long long)st->verify_rejected,
+            (unsigned long long)st->runs_spilled);
+    fprintf(stderr, "jaforge: dedup: cluster sizes:");
+    for (size_t i = 0; i < DEDUP_HIST_BUCKETS; i++)
+        if (st->hist[i])
+            fprintf(stderr, " [%llu..%llu] %llu", (unsigned long long)dedup_hist_low(i),
+                    (unsigned long long)(dedup_hist_low(i + 1) - 1), (unsigned long long)st->hist[i]);
+    fprintf(stderr, "\n");
+    for (size_t g = 0; g <= DEDUP_MAX_GROUPS; g++) {
+        const DedupGroupStats *s = &st->groups[g];
+        if (!s->in) continue;
+        fprintf(stderr, "jaforge: dedup:   %-12s %-6s in %llu, removed exact %llu, near %llu\n",
+                s->source, s->lang, (unsigned long long)s->in, (unsigned long long)s->removed_exact,
+                (unsigned long long)s->removed_near);
+    }
+}
+
+/* The three phases. *stats_json: the statistics (free()). */
+static JfStatus dedup_run(const DedupArgs *a, char **outputs_json, char **stats_json, JfError *err)
+{
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof tmp, "%s/tmp", a->out_dir);
+    Dedup *dd = NULL;
+    uint64_t bad = 0;
+    CliProgress pg;
+    JfStatus rc = jf_fs_mkdir_p(tmp, err);
+    if (rc == JF_OK) rc = dedup_open(&a->opt, tmp, &dd, err);
+    cli_progress_start(&pg, "dedup: signatures", "docs", 0, a->quiet);
+    if (rc == JF_OK) rc = for_each_doc(a, &pg, &bad, add_doc, dd, err);
+    cli_progress_finish(&pg, NULL);
+    if (rc == JF_OK) rc = dedup_cluster(dd, err);
+    json_t *outs = json_array();
+    cli_progress_start(&pg, "dedup: write", "docs", dd ? dedup_count(dd) : 0, a->quiet);
+    if (rc == JF_OK) rc = write_outputs(a, dd, &pg, outs, err);
+    cli_progress_finish(&pg, NULL);
+    if (rc == JF_OK) {
+        if (!a->quiet) print_stats(dedup_stats(dd), bad);
+        *stats_json = dedup_stats_to_json(dedup_stats(dd));
+        *outputs_json = json_dumps(outs, JSON_COMPACT);
+    }
+    json_decref(outs);
+    dedup_close(dd);
+    rmdir(tmp);
+    return rc;
+}
+
+static JfStatus run_task(const DedupArgs *a, RunDb *db, JfError *err)
+{
+    char manifest[PATH_MAX + 32], abspath[PATH_MAX];
+    snprintf(manifest, sizeof manifest, "%s/dedup-manifest.tsv", a->out_dir);
+    JfStatus rc = manifest_write(a, manifest, err);
+    if (rc != JF_OK) return rc;
+    const char *key = realpath(manifest, abspath) ? abspath : manifest;
+    int64_t input_id, task_id;
+    bool skip;
+    rc = rundb_input_register(db, key, &input_id, NULL, err);
+    if (rc == JF_OK) rc = rundb_task_begin(db, input_id, "dedup", &skip, &task_id, err);
+    if (rc == JF_OK && skip && a->force) {
+        rc = rundb_task_fail(db, task_id, "redone by --force", err);
+        if (rc == JF_OK) rc = rundb_task_begin(db, input_id, "dedup", &skip, &task_id, err);
+    }
+    if (rc != JF_OK) return rc;
+    if (skip) {
+        if (!a->quiet) fprintf(stderr, "jaforge: dedup: already done for these inputs and options (--force redoes it)\n");
+        return JF_OK;
+    }
+    char *outputs = NULL, *stats = NULL;
+    JfError werr;
+    jf_error_clear(&werr);
+    JfStatus work = dedup_run(a, &outputs, &stats, &werr);
+    if (work == JF_OK) {
+        rc = rundb_task_commit(db, task_id, outputs, stats, err);
+    } else {
+        char msg[768];
+        jf_error_format(&werr, msg, sizeof msg);
+        rundb_task_fail(db, task_id, msg, err);
+        *err = werr;
+        rc = work;
+    }
+    free(outputs);
+    free(stats);
+    return rc;
+}
+
+static char *join_args(int argc, char **argv)
+{
+    size_t n = 16;
+    for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 1;
+    char *s = malloc(n);
+    if (!s) return NULL;
+    strcpy(s, "jaforge");
+    for (int i = 0; i < argc; i++) { strcat(s, " "); strcat(s, argv[i]); }
+    return s;
+}
+
+int cli_dedup_main(int argc, char **argv)
+{
+    DedupArgs a = { 0 };
+    dedup_options_init(&a.opt);
+    jf_pathlist_init(&a.inputs);
+    int p = parse_args(argc, argv, &a);
+    if (p != 0) {
+        jf_pathlist_free(&a.inputs);
+        return p > 0 ? CLI_EXIT_OK : p == -2 ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    }
+    JfError err;
+    jf_error_clear(&err);
+    RunDb *db = NULL;
+    int64_t run_id = 0;
+    char dbpath[PATH_MAX + 16];
+    snprintf(dbpath, sizeof dbpath, "%s/jaforge.db", a.out_dir);
+    char *cmdline = join_args(argc, argv);
+    JfStatus rc = jf_fs_mkdir_p(a.out_dir, &err);
+    if (rc == JF_OK) rc = rundb_open(dbpath, &db, &err);
+    if (rc == JF_OK) rc = rundb_run_begin(db, cmdline ? cmdline : "jaforge dedup", &run_id, &err);
+    if (rc == JF_OK) rc = run_task(&a, db, &err);
+    if (rc != JF_OK) cli_report(&err);
+    int code = cli_exit_code(rc);
+    if (db && run_id) rundb_run_end(db, run_id, code, &err);
+    rundb_close(db);
+    free(cmdline);
+    jf_pathlist_free(&a.inputs);
+    return code;
+}

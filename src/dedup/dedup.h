@@ -1,0 +1,105 @@
+/* dedup.h: the dedup stage: exact duplicates (XXH3-128 of the text) and near
+ * duplicates (MinHash-LSH, minhash.h) over a whole corpus, in phases:
+ *   1. add: every document in input order gets an index; its exact hash and
+ *      band keys go to an external sort (dedup_sort.h), its id to a side
+ *      file, a few fixed-size facts (length, created, source/lang) to memory;
+ *   2. cluster: the merged keys put candidates next to each other; a
+ *      union-find over document indices joins them (optionally only when
+ *      the true Jaccard of their shingle sets reaches a threshold), and the
+ *      keep policy picks one document per cluster;
+ *   3. the caller reads the inputs again in the same order and asks the
+ *      fate of each index.
+ * Memory: the sort buffers stay within opt.mem; besides them each document
+ * costs about 64 bytes of RAM (the union-find and the facts above). Every
+ * key record carries its own partition key (k1), so ranks can later own
+ * hash partitions of phase 2 (see docs/dedup.md).
+ * Output does not depend on hash-table order or timing: ties go to the
+ * smaller document index. The stage does not read or write document files;
+ * the CLI does. */
+#ifndef JF_DEDUP_H
+#define JF_DEDUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jf_doc.h"
+#include "jf_error.h"
+#include "minhash.h"
+
+typedef enum { DEDUP_KEEP_FIRST = 0, DEDUP_KEEP_NEWEST, DEDUP_KEEP_LONGEST } DedupKeep;
+
+typedef struct {
+    MinHashParams mh;
+    bool          near;      /* false: exact duplicates only */
+    DedupKeep     keep;
+    double        verify;    /* > 0: join LSH candidates only at Jaccard >= verify */
+    size_t        mem;       /* bytes for the sort buffers */
+} DedupOptions;
+
+/* swallow preset, near on, keep first, no verify, 256 MiB. */
+void dedup_options_init(DedupOptions *o);
+/* @return false for a name other than first, newest, longest. */
+bool dedup_keep_parse(const char *s, DedupKeep *k);
+const char *dedup_keep_name(DedupKeep k);
+
+#define DEDUP_HIST_BUCKETS 16     /* cluster sizes 2, 3-4, 5-8, ..., >= 2^15+1 */
+#define DEDUP_MAX_GROUPS   64     /* (source, lang) pairs counted separately; then "other" */
+
+typedef struct {
+    char     source[32];
+    char     lang[16];
+    uint64_t in, removed_exact, removed_near;
+} DedupGroupStats;
+
+typedef struct {
+    uint64_t docs_in, docs_out, removed_exact, removed_near;
+    uint64_t bytes_in;
+    uint64_t clusters;                    /* of size >= 2 */
+    uint64_t hist[DEDUP_HIST_BUCKETS];    /* clusters by size, bucket i: (2^i, 2^(i+1)] */
+    uint64_t candidates;                  /* LSH pairs examined (first doc of a bucket vs each other) */
+    uint64_t verify_rejected;             /* candidates below the --verify threshold */
+    uint64_t runs_spilled, merge_passes;
+    size_t   n_groups;
+    DedupGroupStats groups[DEDUP_MAX_GROUPS + 1];
+} DedupStats;
+
+/* JSON object of the statistics (jf_malloc'd by jansson's allocator; free()). */
+char *dedup_stats_to_json(const DedupStats *st);
+/* Lower bound of histogram bucket i (2, 3, 5, 9, ...). */
+uint64_t dedup_hist_low(size_t i);
+
+typedef struct Dedup Dedup;
+
+/* tmp_dir must exist; the stage makes its own folder inside and removes it at close.
+ * @return JF_OK, JF_EUSAGE (bad MinHash shape), JF_EIO, JF_ENOMEM. */
+JfStatus dedup_open(const DedupOptions *o, const char *tmp_dir, Dedup **out, JfError *err);
+void     dedup_close(Dedup *d);   /* accepts NULL */
+
+/* Phase 1: the next document (index = number added before it).
+ * @return JF_OK, JF_ETOOBIG (more than 2^32-1 documents), JF_EIO, JF_ENOMEM. */
+JfStatus dedup_add(Dedup *d, const JfDoc *doc, JfError *err);
+
+/* Phase 2, once, after the last add. @return JF_OK, JF_EIO, JF_ENOMEM. */
+JfStatus dedup_cluster(Dedup *d, JfError *err);
+
+typedef enum { DEDUP_KEPT = 0, DEDUP_REMOVED_EXACT, DEDUP_REMOVED_NEAR } DedupFateKind;
+
+typedef struct {
+    DedupFateKind kind;
+    uint64_t      cluster;   /* index of the cluster's first document (input order) */
+    uint64_t      kept;      /* index of the document kept for the cluster */
+} DedupFate;
+
+/* Phase 3: the fate of document i (< number added), after dedup_cluster. */
+void dedup_fate(const Dedup *d, uint64_t i, DedupFate *f);
+/* Copies document i's id (NUL-terminated, cut to cap-1 bytes) into buf. @return JF_OK or JF_EIO. */
+JfStatus dedup_doc_id(Dedup *d, uint64_t i, char *buf, size_t cap, JfError *err);
+uint64_t dedup_count(const Dedup *d);
+const DedupStats *dedup_stats(const Dedup *d);
+
+/* RFC 3339 date-time ("2024-05-01T12:00:00Z", "+09:00", fraction, or a bare
+ * date) to seconds since 1970; INT64_MIN when s is NULL or not parseable. */
+int64_t dedup_time_parse(const char *s);
+
+#endif

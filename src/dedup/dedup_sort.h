@@ -1,0 +1,48 @@
+/* dedup_sort.h: external sort of the fixed-size key records dedup groups by
+ * (exact-text hashes and LSH band keys). Records are collected in a buffer
+ * of bounded size; a full buffer is sorted and spilled as a run file under a
+ * private folder of tmp_dir; at the end the runs are merged k-way (in
+ * several passes when there are more runs than the memory allows read
+ * buffers for), so equal keys come out adjacent. Memory stays within the
+ * byte budget given at open (plus a few hundred bytes of bookkeeping).
+ *
+ * Run file format: raw DedupRec structs in native byte order (24 bytes
+ * each, ascending); they live only for the run of one process and are
+ * removed by extsort_close. Does not know what the keys mean. */
+#ifndef JF_DEDUP_SORT_H
+#define JF_DEDUP_SORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jf_error.h"
+
+/* One key record. Order: kind, k1, k2, doc (all ascending). */
+typedef struct {
+    uint64_t k1;     /* exact: high half of XXH3-128 of the text; band: the band key */
+    uint64_t k2;     /* exact: low half; band: the band index */
+    uint32_t doc;    /* document index in input order */
+    uint32_t kind;   /* DEDUP_REC_EXACT or DEDUP_REC_BAND */
+} DedupRec;
+
+enum { DEDUP_REC_EXACT = 0, DEDUP_REC_BAND = 1 };
+
+typedef struct ExtSort ExtSort;
+
+/* mem_bytes: the budget for the record buffer and, later, the merge read
+ * buffers (at least 64 KiB is used). tmp_dir must exist.
+ * @return JF_OK, JF_EIO (cannot make the private folder), JF_ENOMEM. */
+JfStatus extsort_open(const char *tmp_dir, size_t mem_bytes, ExtSort **out, JfError *err);
+/* Adds one record; may spill a run. @return JF_OK, JF_EIO, JF_EUSAGE (after finish). */
+JfStatus extsort_add(ExtSort *s, const DedupRec *r, JfError *err);
+/* Ends input and prepares the merge. @return JF_OK, JF_EIO, JF_ENOMEM. */
+JfStatus extsort_finish(ExtSort *s, JfError *err);
+/* @return JF_ROW (*r is the next record in order), JF_DONE, or JF_EIO/JF_ETRUNC. */
+JfStatus extsort_next(ExtSort *s, DedupRec *r, JfError *err);
+/* Run files written (0 when everything fit in memory), and merge passes made. */
+size_t   extsort_runs_spilled(const ExtSort *s);
+size_t   extsort_merge_passes(const ExtSort *s);
+/* Frees everything and removes the run files and the private folder. Accepts NULL. */
+void     extsort_close(ExtSort *s);
+
+#endif
