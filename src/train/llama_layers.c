@@ -1,0 +1,345 @@
+/* llama_layers.c: forward and backward of each LLaMA layer, side by side.
+ * See llama_layers.h for shapes and conventions. Sums that decide a
+ * normalisation (RMS, softmax denominators, the loss) are accumulated in
+ * double: it costs nothing next to the matrix products and keeps the
+ * finite-difference checks meaningful in fp32. */
+#include "llama_layers.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* ---- token embedding ---------------------------------------------------- */
+
+void embedding_forward(float *out, const int32_t *tokens, const float *wte, size_t N, size_t C)
+{
+#pragma omp parallel for
+    for (size_t n = 0; n < N; n++)
+        memcpy(out + n * C, wte + (size_t)tokens[n] * C, C * sizeof(float));
+}
+
+void embedding_backward(float *dwte, const float *dout, const int32_t *tokens, size_t N, size_t C)
+{
+    /* Serial: two positions may share a token, and the scatter is cheap. */
+    for (size_t n = 0; n < N; n++) {
+        float *row = dwte + (size_t)tokens[n] * C;
+        const float *d = dout + n * C;
+        for (size_t c = 0; c < C; c++)
+            row[c] += d[c];
+    }
+}
+
+/* ---- RMSNorm ------------------------------------------------------------ */
+
+void rmsnorm_forward(float *out, float *rstd, const float *x, const float *w, size_t N, size_t C)
+{
+#pragma omp parallel for
+    for (size_t n = 0; n < N; n++) {
+        const float *xn = x + n * C;
+        double ss = 0.0;
+        for (size_t c = 0; c < C; c++)
+            ss += (double)xn[c] * xn[c];
+        float r = (float)(1.0 / sqrt(ss / (double)C + LLAMA_RMS_EPS));
+        float *on = out + n * C;
+        for (size_t c = 0; c < C; c++)
+            on[c] = xn[c] * r * w[c];
+        rstd[n] = r;
+    }
+}
+
+/* With xhat = x * rstd and g = dout * w:
+ *   dx = rstd * (g - xhat * mean(g * xhat)),  dw = sum over n of dout * xhat. */
+void rmsnorm_backward(float *dx, float *dw, const float *dout, const float *x, const float *w,
+                      const float *rstd, size_t N, size_t C)
+{
+#pragma omp parallel for
+    for (size_t n = 0; n < N; n++) {
+        const float *xn = x + n * C, *dn = dout + n * C;
+        float r = rstd[n];
+        double dot = 0.0;
+        for (size_t c = 0; c < C; c++)
+            dot += (double)dn[c] * w[c] * xn[c] * r;
+        float m = (float)(dot / (double)C);
+        float *dxn = dx + n * C;
+        for (size_t c = 0; c < C; c++)
+            dxn[c] += r * (dn[c] * w[c] - xn[c] * r * m);
+    }
+    /* dw sums over positions: one pass per column keeps threads apart. */
+#pragma omp parallel for
+    for (size_t c = 0; c < C; c++) {
+        double s = 0.0;
+        for (size_t n = 0; n < N; n++)
+            s += (double)dout[n * C + c] * x[n * C + c] * rstd[n];
+        dw[c] += (float)s;
+    }
+}
+
+/* ---- linear ------------------------------------------------------------- */
+
+void linear_forward(float *out, const float *inp, const float *W, size_t N, size_t C, size_t OC)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)OC, (int)C,
+                1.0f, inp, (int)C, W, (int)C, 0.0f, out, (int)OC);
+}
+
+void linear_backward(float *dinp, float *dW, const float *dout, const float *inp, const float *W,
+                     size_t N, size_t C, size_t OC)
+{
+    if (dinp)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)C, (int)OC,
+                    1.0f, dout, (int)OC, W, (int)C, 1.0f, dinp, (int)C);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)OC, (int)C, (int)N,
+                1.0f, dout, (int)OC, inp, (int)C, 1.0f, dW, (int)C);
+}
+
+/* ---- rotary position embedding ------------------------------------------ */
+
+void rope_table_init(float *cos_t, float *sin_t, size_t T, size_t HS)
+{
+    size_t half = HS / 2;
+    for (size_t t = 0; t < T; t++) {
+        for (size_t i = 0; i < half; i++) {
+            double freq = pow(LLAMA_ROPE_THETA, -(double)(2 * i) / (double)HS);
+            double a = (double)t * freq;
+            cos_t[t * half + i] = (float)cos(a);
+            sin_t[t * half + i] = (float)sin(a);
+        }
+    }
+}
+
+void rope_forward(float *out, const float *inp, const float *cos_t, const float *sin_t,
+                  size_t B, size_t T, size_t NH, size_t HS)
+{
+    size_t half = HS / 2, C = NH * HS;
+#pragma omp parallel for collapse(2)
+    for (size_t b = 0; b < B; b++) {
+        for (size_t t = 0; t < T; t++) {
+            const float *ct = cos_t + t * half, *st = sin_t + t * half;
+            const float *x = inp + (b * T + t) * C;
+            float *y = out + (b * T + t) * C;
+            for (size_t h = 0; h < NH; h++) {
+                for (size_t i = 0; i < half; i++) {
+                    size_t j = h * HS + 2 * i;
+                    float x0 = x[j], x1 = x[j + 1];
+                    y[j]     = x0 * ct[i] - x1 * st[i];
+                    y[j + 1] = x0 * st[i] + x1 * ct[i];
+                }
+            }
+        }
+    }
+}
+
+void rope_backward(float *dinp, const float *dout, const float *cos_t, const float *sin_t,
+                   size_t B, size_t T, size_t NH, size_t HS)
+{
+    size_t half = HS / 2, C = NH * HS;
+#pragma omp parallel for collapse(2)
+    for (size_t b = 0; b < B; b++) {
+        for (size_t t = 0; t < T; t++) {
+            const float *ct = cos_t + t * half, *st = sin_t + t * half;
+            const float *d = dout + (b * T + t) * C;
+            float *dx = dinp + (b * T + t) * C;
+            for (size_t h = 0; h < NH; h++) {
+                for (size_t i = 0; i < half; i++) {
+                    size_t j = h * HS + 2 * i;
+                    float d0 = d[j], d1 = d[j + 1];
+                    dx[j]     +=  d0 * ct[i] + d1 * st[i];
+                    dx[j + 1] += -d0 * st[i] + d1 * ct[i];
+                }
+            }
+        }
+    }
+}
+
+/* ---- causal multi-head attention ---------------------------------------- */
+
+void attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
+                       size_t B, size_t T, size_t NH, size_t HS)
+{
+    size_t C = NH * HS;
+    float scale = 1.0f / sqrtf((float)HS);
+#pragma omp parallel for collapse(3)
+    for (size_t b = 0; b < B; b++) {
+        for (size_t h = 0; h < NH; h++) {
+            for (size_t t = 0; t < T; t++) {
+                const float *qt = q + (b * T + t) * C + h * HS;
+                float *row = att + ((b * NH + h) * T + t) * T;
+                float maxv = -INFINITY;
+                for (size_t t2 = 0; t2 <= t; t2++) {
+                    const float *kt = k + (b * T + t2) * C + h * HS;
+                    float s = 0.0f;
+                    for (size_t i = 0; i < HS; i++)
+                        s += qt[i] * kt[i];
+                    s *= scale;
+                    row[t2] = s;
+                    if (s > maxv)
+                        maxv = s;
+                }
+                double sum = 0.0;
+                for (size_t t2 = 0; t2 <= t; t2++) {
+                    float e = expf(row[t2] - maxv);
+                    row[t2] = e;
+                    sum += e;
+                }
+                float inv = (float)(1.0 / sum);
+                for (size_t t2 = 0; t2 <= t; t2++)
+                    row[t2] *= inv;
+                for (size_t t2 = t + 1; t2 < T; t2++)
+                    row[t2] = 0.0f;   /* masked: keeps att fully defined */
+                float *ot = out + (b * T + t) * C + h * HS;
+                memset(ot, 0, HS * sizeof(float));
+                for (size_t t2 = 0; t2 <= t; t2++) {
+                    const float *vt = v + (b * T + t2) * C + h * HS;
+                    float a = row[t2];
+                    for (size_t i = 0; i < HS; i++)
+                        ot[i] += a * vt[i];
+                }
+            }
+        }
+    }
+}
+
+/* Per (b,h), t runs serially because dk and dv of earlier positions collect
+ * from every later query; different heads never touch the same numbers, so
+ * (b,h) pairs run in parallel. datt is one row of scratch per pair. */
+void attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
+                        const float *q, const float *k, const float *v, const float *att,
+                        size_t B, size_t T, size_t NH, size_t HS)
+{
+    size_t C = NH * HS;
+    float scale = 1.0f / sqrtf((float)HS);
+#pragma omp parallel for collapse(2)
+    for (size_t b = 0; b < B; b++) {
+        for (size_t h = 0; h < NH; h++) {
+            float *datt = scratch + (b * NH + h) * T;
+            for (size_t t = 0; t < T; t++) {
+                const float *row = att + ((b * NH + h) * T + t) * T;
+                const float *dot = dout + (b * T + t) * C + h * HS;
+                const float *qt = q + (b * T + t) * C + h * HS;
+                float *dqt = dq + (b * T + t) * C + h * HS;
+                double sum = 0.0;
+                for (size_t t2 = 0; t2 <= t; t2++) {
+                    const float *vt = v + (b * T + t2) * C + h * HS;
+                    float *dvt = dv + (b * T + t2) * C + h * HS;
+                    float s = 0.0f, a = row[t2];
+                    for (size_t i = 0; i < HS; i++) {
+                        s += dot[i] * vt[i];
+                        dvt[i] += a * dot[i];
+                    }
+                    datt[t2] = s;
+                    sum += (double)a * s;
+                }
+                /* softmax backward, then the scaled dot product's */
+                for (size_t t2 = 0; t2 <= t; t2++) {
+                    float dpre = row[t2] * (datt[t2] - (float)sum) * scale;
+                    const float *kt = k + (b * T + t2) * C + h * HS;
+                    float *dkt = dk + (b * T + t2) * C + h * HS;
+                    for (size_t i = 0; i < HS; i++) {
+                        dqt[i] += dpre * kt[i];
+                        dkt[i] += dpre * qt[i];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ---- SwiGLU gate -------------------------------------------------------- */
+
+static inline float sigmoidf(float x)
+{
+    return 1.0f / (1.0f + expf(-x));
+}
+
+void swiglu_forward(float *out, const float *h1, const float *h3, size_t N, size_t H)
+{
+    size_t n = N * H;
+#pragma omp parallel for
+    for (size_t i = 0; i < n; i++)
+        out[i] = h1[i] * sigmoidf(h1[i]) * h3[i];
+}
+
+/* silu(x) = x s(x); silu'(x) = s(x) (1 + x (1 - s(x))). */
+void swiglu_backward(float *dh1, float *dh3, const float *dout, const float *h1, const float *h3,
+                     size_t N, size_t H)
+{
+    size_t n = N * H;
+#pragma omp parallel for
+    for (size_t i = 0; i < n; i++) {
+        float s = sigmoidf(h1[i]);
+        dh1[i] += dout[i] * h3[i] * s * (1.0f + h1[i] * (1.0f - s));
+        dh3[i] += dout[i] * h1[i] * s;
+    }
+}
+
+/* ---- residual ----------------------------------------------------------- */
+
+void residual_forward(float *out, const float *a, const float *b, size_t N, size_t C)
+{
+    size_t n = N * C;
+#pragma omp parallel for
+    for (size_t i = 0; i < n; i++)
+        out[i] = a[i] + b[i];
+}
+
+void residual_backward(float *da, float *db, const float *dout, size_t N, size_t C)
+{
+    size_t n = N * C;
+#pragma omp parallel for
+    for (size_t i = 0; i < n; i++) {
+        da[i] += dout[i];
+        db[i] += dout[i];
+    }
+}
+
+/* ---- softmax cross-entropy ---------------------------------------------- */
+
+double crossentropy_forward(float *losses, float *probs, const float *logits,
+                            const int32_t *targets, size_t N, size_t V)
+{
+    double total = 0.0;
+    size_t labelled = 0;
+#pragma omp parallel for reduction(+ : total, labelled)
+    for (size_t n = 0; n < N; n++) {
+        const float *ln = logits + n * V;
+        float *pn = probs + n * V;
+        float maxv = -INFINITY;
+        for (size_t i = 0; i < V; i++)
+            if (ln[i] > maxv)
+                maxv = ln[i];
+        double sum = 0.0;
+        for (size_t i = 0; i < V; i++) {
+            float e = expf(ln[i] - maxv);
+            pn[i] = e;
+            sum += e;
+        }
+        float inv = (float)(1.0 / sum);
+        for (size_t i = 0; i < V; i++)
+            pn[i] *= inv;
+        if (targets[n] < 0) {
+            losses[n] = 0.0f;
+            continue;
+        }
+        /* log-sum-exp form: exact even when the target's probability underflows */
+        double l = log(sum) + maxv - ln[targets[n]];
+        losses[n] = (float)l;
+        total += l;
+        labelled++;
+    }
+    return labelled ? total / (double)labelled : 0.0;
+}
+
+void crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets,
+                           float dloss, size_t N, size_t V)
+{
+#pragma omp parallel for
+    for (size_t n = 0; n < N; n++) {
+        if (targets[n] < 0)
+            continue;
+        const float *pn = probs + n * V;
+        float *dn = dlogits + n * V;
+        for (size_t i = 0; i < V; i++)
+            dn[i] += pn[i] * dloss;
+        dn[targets[n]] -= dloss;
+    }
+}
