@@ -78,7 +78,8 @@ static void usage(FILE *f)
 
 static bool accept_input_name(const char *name)
 {
-    return strstr(name, ".warc") || strstr(name, ".wet") || strstr(name, ".json");
+    return strstr(name, ".warc") || strstr(name, ".wet") || strstr(name, ".json") ||
+           strstr(name, ".xml");
 }
 
 static int parse_langs(const char *s, ExtractOptions *o)

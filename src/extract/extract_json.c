@@ -4,7 +4,7 @@
  * only), and documents already in jaforge's own form ({"id","text",...}).
  * Their text is plain already: it goes through normalization and language
  * identification like a WARC page's, not through HTML or charset detection.
- * Also the dispatch of extractor_run_file by content. */
+ * Also the dispatch of extractor_run_file by content (WARC, JSON, XML). */
 #include <stdio.h>
 #include <string.h>
 
@@ -210,8 +210,6 @@ JfStatus extractor_run_file(Extractor *x, const char *path, const ExtractSink *s
     jf_stream_close(s);
     if (rc != JF_OK && rc != JF_ETRUNC) return rc;
     if (json) return extractor_run_json(x, path, sink, st, err);
-    if (xml)
-        return jf_error_set(err, JF_EFORMAT, path, 0,
-                            "XML input (Wikipedia or J-STAGE dumps) is not read yet");
+    if (xml) return extractor_run_wiki(x, path, sink, st, err);
     return extractor_run_warc(x, path, sink, st, err);
 }

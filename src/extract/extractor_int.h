@@ -23,6 +23,8 @@ struct Extractor {
 /* The readers behind extractor_run_file, one per input format. */
 JfStatus extractor_run_warc(Extractor *x, const char *path, const ExtractSink *sink,
                             ExtractStats *st, JfError *err);
+JfStatus extractor_run_wiki(Extractor *x, const char *path, const ExtractSink *sink,
+                            ExtractStats *st, JfError *err);
 JfStatus extractor_run_json(Extractor *x, const char *path, const ExtractSink *sink,
                             ExtractStats *st, JfError *err);
 
