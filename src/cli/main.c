@@ -26,6 +26,9 @@ static const struct {
 #ifdef JF_HAVE_SHARD
     { "shard",   cli_shard_main,   "write, inspect, verify Megatron indexed datasets" },
 #endif
+#ifdef JF_HAVE_TRAIN
+    { "train",   cli_train_main,   "train a LLaMA-style model on blended shards (MPI data parallel)" },
+#endif
 #ifdef JF_HAVE_BLEND
     { "blend",   cli_blend_main,   "plan a JA:EN mixture in Megatron's sample order" },
 #endif
