@@ -202,14 +202,19 @@ JfStatus extractor_run_file(Extractor *x, const char *path, const ExtractSink *s
     if (rc != JF_OK) return rc;
     const uint8_t *p;
     size_t n;
-    rc = jf_stream_peek(s, &p, 64, &n, err);
+    rc = jf_stream_peek(s, &p, 4096, &n, err);
     size_t i = 0;
     while (rc == JF_OK && i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')) i++;
     bool json = rc == JF_OK && i < n && p[i] == '{';
     bool xml = rc == JF_OK && i < n && p[i] == '<';
+    /* JATS (J-STAGE) when an <article> element comes before any <mediawiki>. */
+    const uint8_t *art = xml ? memmem(p, n, "<article", 8) : NULL;
+    const uint8_t *mw = xml ? memmem(p, n, "<mediawiki", 10) : NULL;
+    bool jats = art && (!mw || art < mw);
     jf_stream_close(s);
     if (rc != JF_OK && rc != JF_ETRUNC) return rc;
     if (json) return extractor_run_json(x, path, sink, st, err);
+    if (jats) return extractor_run_jats(x, path, sink, st, err);
     if (xml) return extractor_run_wiki(x, path, sink, st, err);
     return extractor_run_warc(x, path, sink, st, err);
 }

@@ -25,6 +25,8 @@ JfStatus extractor_run_warc(Extractor *x, const char *path, const ExtractSink *s
                             ExtractStats *st, JfError *err);
 JfStatus extractor_run_wiki(Extractor *x, const char *path, const ExtractSink *sink,
                             ExtractStats *st, JfError *err);
+JfStatus extractor_run_jats(Extractor *x, const char *path, const ExtractSink *sink,
+                            ExtractStats *st, JfError *err);
 JfStatus extractor_run_json(Extractor *x, const char *path, const ExtractSink *sink,
                             ExtractStats *st, JfError *err);
 
