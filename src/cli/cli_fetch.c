@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "cc_manifest.h"
 #include "cli.h"
 #include "fetcher.h"
 #include "jf_fs.h"
@@ -48,6 +49,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: jaforge fetch MANIFEST --out DIR [options]\n"
+        "       jaforge fetch cc-manifest SNAPSHOT --count N --out MANIFEST [--base URL]\n"
+        "                                 [--paths FILE]\n"
         "\n"
         "Downloads every file a manifest lists (data-manifests/README.md) to DIR/<name>:\n"
         "several at once, resuming partial files (DIR/<name>.part) with HTTP Range, retrying\n"
@@ -64,7 +67,11 @@ static void usage(FILE *f)
         "  --retry-wait S       first retry delay, doubled per retry, with jitter (default 1)\n"
         "  --retry-max-wait S   cap of a retry delay and of Retry-After (default 300)\n"
         "  -q, --quiet          no progress display and no retry messages\n"
-        "  -h, --help           this text\n");
+        "  -h, --help           this text\n"
+        "\n"
+        "cc-manifest writes a manifest of the first N WARC files (0: all) of a Common Crawl\n"
+        "snapshot (e.g. CC-MAIN-2024-10): it fetches BASE/crawl-data/SNAPSHOT/warc.paths.gz\n"
+        "(BASE defaults to " CC_BASE_URL ") next to MANIFEST, or reads --paths FILE.\n");
 }
 
 static int parse_count(const char *s, const char *name, long lo, long hi, long *out)
@@ -298,8 +305,64 @@ static JfStatus workdir_open(const FetchArgs *a, RunDb **db, JfError *err)
     return rc == JF_OK ? rundb_open(path, db, err) : rc;
 }
 
+/* `jaforge fetch cc-manifest SNAPSHOT --count N --out MANIFEST [--base URL] [--paths FILE]` */
+static int cc_manifest_main(int argc, char **argv)
+{
+    static const struct option LONG[] = {
+        { "count", required_argument, 0, 'n' }, { "out", required_argument, 0, 'o' },
+        { "base", required_argument, 0, 'b' },  { "paths", required_argument, 0, 'p' },
+        { "help", no_argument, 0, 'h' },        { 0, 0, 0, 0 },
+    };
+    const char *out = NULL, *base = CC_BASE_URL, *paths = NULL;
+    long count = -1;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "n:o:b:p:h", LONG, NULL)) != -1;) {
+        if (c == 'n') { if (parse_count(optarg, "--count", 0, 100000000, &count)) return CLI_EXIT_USAGE; }
+        else if (c == 'o') out = optarg;
+        else if (c == 'b') base = optarg;
+        else if (c == 'p') paths = optarg;
+        else if (c == 'h') { usage(stdout); return CLI_EXIT_OK; }
+        else { usage(stderr); return CLI_EXIT_USAGE; }
+    }
+    if (optind + 1 != argc || !out || count < 0 || base[0] == '\0' || base[strlen(base) - 1] != '/') {
+        cli_errorf("fetch cc-manifest: needs SNAPSHOT, --count N, --out MANIFEST (and a --base ending in /)");
+        return CLI_EXIT_USAGE;
+    }
+    const char *snap = argv[optind];
+    JfError err;
+    jf_error_clear(&err);
+    JfStatus rc = JF_OK;
+    char dir[4096], listing[4096 + 320];
+    snprintf(dir, sizeof dir, "%s", out);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    else snprintf(dir, sizeof dir, ".");
+    if (!paths) {   /* fetch the listing with the fetcher: resumable, verified by size */
+        char url[4096], name[300];
+        snprintf(url, sizeof url, "%scrawl-data/%s/warc.paths.gz", base, snap);
+        snprintf(name, sizeof name, "%s.warc.paths.gz", snap);
+        ManifestEntry e = { .url = url, .name = name };
+        FetchOptions fo;
+        fetch_options_init(&fo);
+        size_t failed = 0;
+        rc = fetch_run(&fo, dir, &e, 1, &(FetchSink){ 0 }, &failed, &err);
+        if (rc == JF_OK && failed) rc = jf_error_set(&err, JF_EIO, url, JF_OFFSET_UNKNOWN, "cannot fetch the listing");
+        snprintf(listing, sizeof listing, "%s/%s", dir, name);
+        paths = listing;
+    }
+    size_t written = 0;
+    if (rc == JF_OK) rc = cc_manifest_write(paths, base, (size_t)count, out, &written, &err);
+    if (rc != JF_OK) {
+        cli_report(&err);
+        return cli_exit_code(rc);
+    }
+    fprintf(stderr, "jaforge: fetch: %s: %zu WARC file(s) of %s\n", out, written, snap);
+    return CLI_EXIT_OK;
+}
+
 int cli_fetch_main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "cc-manifest")) return cc_manifest_main(argc - 1, argv + 1);
     FetchArgs a = { 0 };
     fetch_options_init(&a.opt);
     int p = parse_args(argc, argv, &a);
