@@ -30,6 +30,7 @@ fi
 
 # npm peers used by interoperability tests (kept inside the tree, never global).
 here=$(cd "$(dirname "$0")/.." && pwd)
-if [ ! -d "$here/tests/peers/node_modules/warcio" ]; then
+if [ ! -d "$here/tests/peers/node_modules/warcio" ] ||
+   [ ! -d "$here/tests/peers/node_modules/@huggingface/tokenizers" ]; then
   (cd "$here/tests/peers" && npm install --no-audit --no-fund --silent >/dev/null)
 fi

@@ -2,7 +2,9 @@
 # bench_encode.sh JAFORGE TOKDIR: encoding speed of `jaforge tokenizer encode`
 # against Debian's spm_encode on the same text and model, one run each, one
 # thread, output compared. TOKDIR is what tests/tokenizer/make_tok_data.py
-# writes (test.txt, llama.model); the text is repeated to about 20 MB.
+# writes (test.txt, big.txt, llama.model); the text is repeated to about
+# 20 MB. A second input has every line once (big.txt + test.txt, 3.6 MB),
+# so that the encoder's cache of recent chunks is not flattered by repeats.
 set -euo pipefail
 JF=$1; TOK=$2
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
@@ -20,3 +22,12 @@ printf 'jaforge encode  1 thread : %6.2f s  %7.1f MB/s  (x%.1f)  identical: %s\n
     "$(echo "$MB / $T_JF1" | bc -l)" "$(echo "$T_SPM / $T_JF1" | bc -l)" "$SAME"
 printf 'jaforge encode  2 threads: %6.2f s  %7.1f MB/s  identical to -j1: %s\n' "$T_JF2" \
     "$(echo "$MB / $T_JF2" | bc -l)" "$SAME2"
+cat "$TOK/big.txt" "$TOK/test.txt" > "$W/once.txt"
+MB1=$(echo "$(stat -c %s "$W/once.txt") / 1048576" | bc -l)
+T_SPM=$(t sh -c "spm_encode --model='$TOK/llama.model' --output_format=id < '$W/once.txt' > '$W/spm.txt'")
+T_JF1=$(t sh -c "'$JF' tokenizer encode --model '$TOK/llama.model' -j 1 '$W/once.txt' > '$W/jf.txt'")
+cmp -s "$W/spm.txt" "$W/jf.txt" && SAME=yes || SAME=NO
+printf 'input %.1f MB, every line once\n' "$MB1"
+printf 'spm_encode      1 thread : %6.2f s  %7.1f MB/s\n' "$T_SPM" "$(echo "$MB1 / $T_SPM" | bc -l)"
+printf 'jaforge encode  1 thread : %6.2f s  %7.1f MB/s  (x%.1f)  identical: %s\n' "$T_JF1" \
+    "$(echo "$MB1 / $T_JF1" | bc -l)" "$(echo "$T_SPM / $T_JF1" | bc -l)" "$SAME"

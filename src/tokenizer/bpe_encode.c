@@ -15,6 +15,8 @@ typedef struct {
     uint32_t start;      /* in the normalized text */
     uint32_t len;        /* 0 once merged into its left neighbour */
     int32_t  prev, next; /* -1 at the ends */
+    int32_t  id;         /* the piece this symbol's text is, -1 when none */
+    uint32_t cp;         /* code point of the original character; UINT32_MAX for user symbols */
     bool     freeze;     /* a USER_DEFINED symbol: never merged */
 } BpeSymbol;
 
@@ -22,12 +24,27 @@ typedef struct {
     float    score;
     uint32_t left, right;
     uint32_t size;       /* bytes of the merged piece: a stale entry no longer matches */
+    uint32_t id;         /* the merged piece */
 } BpePair;
 
 /* A merge that produced an UNUSED piece: how to split it back. */
 typedef struct {
     uint32_t start, len, left_len;
 } BpeRevMerge;
+
+/* The chunk cache: the final symbols of recently merged chunks, by text.
+ * A chunk's merges depend only on its bytes, so a hit is exact. */
+#define BPE_CACHE_SLOTS 4096          /* direct-mapped */
+#define BPE_CACHE_TEXT 32             /* chunks of at most this many bytes */
+#define BPE_CACHE_SYMS 12             /* ... that end as at most this many symbols */
+
+typedef struct {
+    uint8_t text_len;                 /* 0: empty slot */
+    uint8_t n;
+    uint8_t len[BPE_CACHE_SYMS];      /* bytes of each final symbol */
+    int32_t id[BPE_CACHE_SYMS];       /* its piece, -1 none */
+    char    text[BPE_CACHE_TEXT];
+} BpeCacheSlot;
 
 struct BpeScratch {
     char        *norm;   size_t norm_cap;  size_t norm_len;
@@ -36,6 +53,7 @@ struct BpeScratch {
     BpeToken    *tok;    size_t tok_cap;   size_t tok_len;
     BpeRevMerge *rev;    size_t rev_cap;   size_t rev_len;
     bool         prev_unk;   /* the last token emitted is an unknown symbol */
+    BpeCacheSlot *cache;     /* [BPE_CACHE_SLOTS], allocated on first use */
 };
 
 /* "<0x00>".."<0xFF>": the text of byte pieces, also when the model lacks one. */
@@ -90,6 +108,7 @@ void bpe_scratch_close(BpeScratch *s)
     jf_free(s->heap);
     jf_free(s->tok);
     jf_free(s->rev);
+    jf_free(s->cache);
     jf_free(s);
 }
 
@@ -217,17 +236,28 @@ static BpePair heap_pop(BpeScratch *s)
     return top;
 }
 
-/* bpe_model.cc's MaybeAddNewSymbolPair. */
+/* bpe_model.cc's MaybeAddNewSymbolPair. Two symbols that are pieces are
+ * looked up by their ids in the merge table; a symbol that is no piece (a
+ * character outside the vocabulary) can still be half of a piece in
+ * SentencePiece, so then the concatenated text is looked up. */
 static JfStatus pair_try_add(const SpModel *m, BpeScratch *s, int32_t left, int32_t right)
 {
     if (left < 0 || right < 0) return JF_OK;
     const BpeSymbol *l = &s->sym[left], *r = &s->sym[right];
     if (l->freeze || r->freeze) return JF_OK;
     uint32_t size = l->len + r->len;
-    int32_t id = sp_model_find(m, s->norm + l->start, size);
-    if (id < 0 || !sp_piece_is_mergeable(m->pieces[id].type)) return JF_OK;
-    if (!GROW(s->heap, s->heap_cap, s->heap_len + 1)) return JF_ENOMEM;
-    heap_push(s, (BpePair){ m->pieces[id].score, (uint32_t)left, (uint32_t)right, size });
+    int32_t id;
+    if (l->id >= 0 && r->id >= 0) {
+        id = sp_model_pair_find(m, (uint32_t)l->id, (uint32_t)r->id);
+        if (id < 0) return JF_OK;
+    } else {
+        id = sp_model_find(m, s->norm + l->start, size);
+        if (id < 0 || !sp_piece_is_mergeable(m->pieces[id].type)) return JF_OK;
+    }
+    if (s->heap_len == s->heap_cap && !GROW(s->heap, s->heap_cap, s->heap_len + 1))
+        return JF_ENOMEM;
+    heap_push(s, (BpePair){ m->pieces[id].score, (uint32_t)left, (uint32_t)right, size,
+                            (uint32_t)id });
     if (m->pieces[id].type == SP_PIECE_UNUSED) {
         if (!GROW(s->rev, s->rev_cap, s->rev_len + 1)) return JF_ENOMEM;
         s->rev[s->rev_len++] = (BpeRevMerge){ l->start, size, l->len };
@@ -254,10 +284,10 @@ static uint32_t piece_to_id(const SpModel *m, const char *t, size_t n)
 /* Emits one final symbol: <unk> becomes byte pieces when byte_fallback is on;
  * without it, consecutive unknown symbols become one <unk> token (as
  * SentencePieceProcessor::Encode merges them). */
-static JfStatus emit(const SpModel *m, BpeScratch *s, uint32_t start, uint32_t len)
+static JfStatus emit(const SpModel *m, BpeScratch *s, uint32_t start, uint32_t len, int32_t known)
 {
     const char *w = s->norm + start;
-    uint32_t id = piece_to_id(m, w, len);
+    uint32_t id = known >= 0 ? (uint32_t)known : piece_to_id(m, w, len);
     bool unk = m->pieces[id].type == SP_PIECE_UNKNOWN;
     if (!unk || !m->info.byte_fallback) {
         if (unk && s->prev_unk) {   /* symbols are contiguous in norm */
@@ -283,7 +313,7 @@ static JfStatus resegment(const SpModel *m, BpeScratch *s, uint32_t start, uint3
 {
     int32_t id = sp_model_find(m, s->norm + start, len);
     if (id < 0 || m->pieces[id].type != SP_PIECE_UNUSED || depth > 64)
-        return emit(m, s, start, len);
+        return emit(m, s, start, len, -1);
     for (size_t k = s->rev_len; k-- > 0;) {
         const BpeRevMerge *r = &s->rev[k];
         if (r->len != len || memcmp(s->norm + r->start, s->norm + start, len)) continue;
@@ -291,11 +321,27 @@ static JfStatus resegment(const SpModel *m, BpeScratch *s, uint32_t start, uint3
         JfStatus rc = resegment(m, s, start, ll, depth + 1);
         return rc != JF_OK ? rc : resegment(m, s, start + ll, len - ll, depth + 1);
     }
-    return emit(m, s, start, len);
+    return emit(m, s, start, len, -1);
 }
 
 /* ---- encode ---- */
 
+/* Chunks up to this many symbols are merged by scanning an array of pair
+ * scores (cache-friendly, no heap); longer ones use the heap. */
+#define BPE_SCAN_MAX 64
+
+/* The piece a symbol's text is: one-character pieces below U+10000 from the
+ * direct table, anything else by its text. */
+static int32_t symbol_id(const SpModel *m, const char *t, size_t len, uint32_t *cp)
+{
+    size_t k = sp_utf8_valid_len((const uint8_t *)t, len);
+    *cp = k == len ? sp_utf8_decode((const uint8_t *)t, k) : UINT32_MAX;
+    if (*cp < SP_CHAR_TABLE) return m->char_id[*cp];
+    return sp_model_find(m, t, len);
+}
+
+/* Splits the normalized text into characters (user symbols whole, frozen).
+ * cp holds the code point of a character symbol (UINT32_MAX for user symbols). */
 static JfStatus split_symbols(const SpModel *m, BpeScratch *s, size_t *count)
 {
     size_t n = 0, pos = 0, len = s->norm_len;
@@ -303,13 +349,18 @@ static JfStatus split_symbols(const SpModel *m, BpeScratch *s, size_t *count)
     while (pos < len) {
         bool freeze = false;
         size_t k = m->max_user_len ? user_match(m, s->norm + pos, len - pos) : 0;
-        if (k) freeze = true;
-        else {
+        uint32_t cp = UINT32_MAX;
+        int32_t id;
+        if (k) {
+            freeze = true;
+            id = sp_model_find(m, s->norm + pos, k);
+        } else {
             k = sp_utf8_len_guess((uint8_t)s->norm[pos]);
             if (k > len - pos) k = len - pos;
+            id = symbol_id(m, s->norm + pos, k, &cp);
         }
         s->sym[n] = (BpeSymbol){ (uint32_t)pos, (uint32_t)k, (int32_t)n - 1,
-                                 pos + k < len ? (int32_t)n + 1 : -1, freeze };
+                                 pos + k < len ? (int32_t)n + 1 : -1, id, cp, freeze };
         n++;
         pos += k;
     }
@@ -317,10 +368,14 @@ static JfStatus split_symbols(const SpModel *m, BpeScratch *s, size_t *count)
     return JF_OK;
 }
 
-static JfStatus merge_all(const SpModel *m, BpeScratch *s, size_t nsym)
+/* Heap merging of symbols [first, end): the list is cut at the chunk's ends. */
+static JfStatus merge_heap(const SpModel *m, BpeScratch *s, size_t first, size_t end)
 {
     JfStatus rc;
-    for (size_t i = 1; i < nsym; i++)
+    s->heap_len = 0;
+    s->sym[first].prev = -1;
+    s->sym[end - 1].next = -1;
+    for (size_t i = first + 1; i < end; i++)
         if ((rc = pair_try_add(m, s, (int32_t)i - 1, (int32_t)i)) != JF_OK) return rc;
     while (s->heap_len) {
         BpePair top = heap_pop(s);
@@ -328,12 +383,149 @@ static JfStatus merge_all(const SpModel *m, BpeScratch *s, size_t nsym)
         /* Stale: one side was merged away or grew since the pair was pushed. */
         if (!l->len || !r->len || l->len + r->len != top.size) continue;
         l->len += r->len;
+        l->id = (int32_t)top.id;
         l->next = r->next;
         if (r->next >= 0) s->sym[r->next].prev = (int32_t)top.left;
         r->len = 0;
         if ((rc = pair_try_add(m, s, l->prev, (int32_t)top.left)) != JF_OK) return rc;
-        l = &s->sym[top.left];   /* pair_try_add does not move sym, but be plain */
+        l = &s->sym[top.left];
         if ((rc = pair_try_add(m, s, (int32_t)top.left, l->next)) != JF_OK) return rc;
+    }
+    return JF_OK;
+}
+
+/* The merged piece of adjacent symbols l, r (pair_try_add's rule), or -1. */
+static int32_t pair_piece(const SpModel *m, const BpeScratch *s, const BpeSymbol *l,
+                          const BpeSymbol *r)
+{
+    if (l->freeze || r->freeze) return -1;
+    if (l->id >= 0 && r->id >= 0) return sp_model_pair_find(m, (uint32_t)l->id, (uint32_t)r->id);
+    int32_t id = sp_model_find(m, s->norm + l->start, l->len + r->len);
+    return id >= 0 && sp_piece_is_mergeable(m->pieces[id].type) ? id : -1;
+}
+
+/* Scan merging of the n <= BPE_SCAN_MAX symbols at y (compacted in place,
+ * *n updated): the best pair is the highest score, the leftmost on ties,
+ * exactly the heap's order. */
+static void merge_scan(const SpModel *m, const BpeScratch *s, BpeSymbol *y, size_t *n)
+{
+    int32_t piece[BPE_SCAN_MAX];    /* piece[i]: merge of y[i] and y[i + 1], -1 none */
+    float   score[BPE_SCAN_MAX];
+    size_t k = *n;
+    for (size_t i = 0; i + 1 < k; i++) {
+        piece[i] = pair_piece(m, s, &y[i], &y[i + 1]);
+        if (piece[i] >= 0) score[i] = m->pieces[piece[i]].score;
+    }
+    for (;;) {
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i + 1 < k; i++)
+            if (piece[i] >= 0 && (best == SIZE_MAX || score[i] > score[best])) best = i;
+        if (best == SIZE_MAX) break;
+        y[best].len += y[best + 1].len;
+        y[best].id = piece[best];
+        memmove(&y[best + 1], &y[best + 2], (k - best - 2) * sizeof *y);
+        if (best + 2 < k) {
+            memmove(&piece[best + 1], &piece[best + 2], (k - best - 3) * sizeof *piece);
+            memmove(&score[best + 1], &score[best + 2], (k - best - 3) * sizeof *score);
+        }
+        k--;
+        if (best > 0 && (piece[best - 1] = pair_piece(m, s, &y[best - 1], &y[best])) >= 0)
+            score[best - 1] = m->pieces[piece[best - 1]].score;
+        if (best + 1 < k && (piece[best] = pair_piece(m, s, &y[best], &y[best + 1])) >= 0)
+            score[best] = m->pieces[piece[best]].score;
+    }
+    *n = k;
+}
+
+/* True when no merge can join symbols a and b: one is frozen, or no
+ * mergeable piece holds a's character followed by b's. Symbols are still
+ * single characters here. */
+static bool chunk_boundary_is(const SpModel *m, const BpeSymbol *a, const BpeSymbol *b)
+{
+    if (a->freeze || b->freeze) return true;
+    if (a->cp == UINT32_MAX || b->cp == UINT32_MAX) return false;   /* cut short: be safe */
+    return !sp_model_adjacent_has(m, a->cp, b->cp);
+}
+
+static uint32_t cache_hash(const char *t, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)t[i]) * 0x100000001B3ull;
+    return (uint32_t)(h ^ (h >> 29)) & (BPE_CACHE_SLOTS - 1);
+}
+
+/* Emits a cached chunk; @return false (nothing emitted) on a miss. */
+static bool cache_emit(const SpModel *m, BpeScratch *s, uint32_t start, uint32_t len,
+                       BpeCacheSlot **slot, JfStatus *rc)
+{
+    const char *t = s->norm + start;
+    *slot = NULL;
+    if (len > BPE_CACHE_TEXT) return false;
+    if (!s->cache && !(s->cache = jf_calloc(BPE_CACHE_SLOTS, sizeof *s->cache))) return false;
+    BpeCacheSlot *c = &s->cache[cache_hash(t, len)];
+    *slot = c;
+    if (c->text_len != len || memcmp(c->text, t, len)) return false;
+    *rc = JF_OK;
+    for (uint32_t i = 0, pos = start; i < c->n && *rc == JF_OK; pos += c->len[i++])
+        *rc = emit(m, s, pos, c->len[i], c->id[i]);
+    return true;
+}
+
+static void cache_put(BpeCacheSlot *c, const char *t, uint32_t len, const BpeSymbol *y, size_t n)
+{
+    if (!c || n > BPE_CACHE_SYMS) return;
+    c->text_len = (uint8_t)len;
+    c->n = (uint8_t)n;
+    memcpy(c->text, t, len);
+    for (size_t i = 0; i < n; i++) {
+        c->len[i] = (uint8_t)y[i].len;
+        c->id[i] = y[i].id;
+    }
+}
+
+/* Merges and emits symbols [first, end), one chunk no merge can leave. */
+static JfStatus chunk_encode(const SpModel *m, BpeScratch *s, size_t first, size_t end)
+{
+    JfStatus rc;
+    BpeSymbol *y = &s->sym[first];
+    if (end - first == 1) return emit(m, s, y->start, y->len, y->id);
+    if (end - first <= BPE_SCAN_MAX) {
+        uint32_t bytes = s->sym[end - 1].start + s->sym[end - 1].len - y->start;
+        BpeCacheSlot *slot;
+        if (cache_emit(m, s, y->start, bytes, &slot, &rc)) return rc;
+        size_t n = end - first;
+        merge_scan(m, s, y, &n);
+        cache_put(slot, s->norm + y->start, bytes, y, n);
+        for (size_t i = 0; i < n; i++)
+            if ((rc = emit(m, s, y[i].start, y[i].len, y[i].id)) != JF_OK) return rc;
+        return JF_OK;
+    }
+    if ((rc = merge_heap(m, s, first, end)) != JF_OK) return rc;
+    for (int32_t i = (int32_t)first; i >= 0; i = s->sym[i].next)
+        if ((rc = emit(m, s, s->sym[i].start, s->sym[i].len, s->sym[i].id)) != JF_OK) return rc;
+    return JF_OK;
+}
+
+/* Models with UNUSED pieces: one heap over the whole line, so that the
+ * resegmentation records come in SentencePiece's order. */
+static JfStatus encode_with_unused(const SpModel *m, BpeScratch *s, size_t nsym)
+{
+    JfStatus rc = merge_heap(m, s, 0, nsym);
+    for (int32_t i = 0; i >= 0 && rc == JF_OK; i = s->sym[i].next)
+        rc = resegment(m, s, s->sym[i].start, s->sym[i].len, 0);
+    return rc;
+}
+
+/* Cuts the line into chunks where no piece can cross (merges in one chunk
+ * never touch another, so the result is the same as over the whole line). */
+static JfStatus encode_chunks(const SpModel *m, BpeScratch *s, size_t nsym)
+{
+    size_t first = 0;
+    for (size_t i = 1; i <= nsym; i++) {
+        if (i < nsym && !chunk_boundary_is(m, &s->sym[i - 1], &s->sym[i])) continue;
+        JfStatus rc = chunk_encode(m, s, first, i);
+        if (rc != JF_OK) return rc;
+        first = i;
     }
     return JF_OK;
 }
@@ -352,10 +544,8 @@ JfStatus bpe_encode(const SpModel *m, BpeScratch *s, const char *text, size_t le
     if (rc != JF_OK) return rc;
     size_t nsym = 0;
     if ((rc = split_symbols(m, s, &nsym)) != JF_OK) goto out_nomem;
-    if ((rc = merge_all(m, s, nsym)) != JF_OK) goto out_nomem;
-    for (int32_t i = nsym ? 0 : -1; i >= 0; i = s->sym[i].next) {
-        const BpeSymbol *y = &s->sym[i];
-        rc = m->has_unused ? resegment(m, s, y->start, y->len, 0) : emit(m, s, y->start, y->len);
+    if (nsym) {
+        rc = m->has_unused ? encode_with_unused(m, s, nsym) : encode_chunks(m, s, nsym);
         if (rc != JF_OK) goto out_nomem;
     }
     *toks = s->tok;

@@ -4,9 +4,13 @@
  * as the model says), split into characters (USER_DEFINED pieces whole and
  * never merged), merge adjacent pairs by piece score (ties to the leftmost)
  * until none is a piece, then byte fallback (<0xXX>) or <unk>.
- * Merging uses a heap with lazy deletion over a linked list of symbols and a
- * hash table of the vocabulary: O(n log n) for a line of n characters, also for
- * long lines without spaces.
+ * Candidate pairs are looked up by (left id, right id) in the model's merge
+ * table (by text only for a symbol that is no piece). A line is cut into
+ * chunks where no piece can cross; chunks of up to 64 symbols are merged by
+ * scanning, longer ones with a heap with lazy deletion: O(n log n) for a line
+ * of n characters, also for long lines without spaces. Recent short chunks are
+ * cached per scratch by their bytes (exact: a chunk's merges depend on nothing
+ * else). Models with UNUSED pieces use one heap over the whole line.
  * Does not support precompiled normalization charsmaps (NFKC models) yet:
  * bpe_model_check refuses them. Does not train (later: bpe_train).
  * Thread safety: the model is only read; each thread uses its own BpeScratch. */

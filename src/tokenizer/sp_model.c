@@ -17,10 +17,13 @@
 
 #define SP_MODEL_MAX_BYTES ((size_t)1 << 31)   /* protobuf's own 2 GiB limit */
 
+/* data, when not NULL, is a bool set when an allocation fails: protobuf-c
+ * reports that as a parse failure, we report it as JF_ENOMEM. */
 static void *pb_alloc(void *data, size_t n)
 {
-    (void)data;
-    return jf_malloc(n ? n : 1);
+    void *p = jf_malloc(n ? n : 1);
+    if (!p && data) *(bool *)data = true;
+    return p;
 }
 
 static void pb_free(void *data, void *p)
@@ -49,6 +52,14 @@ size_t sp_utf8_valid_len(const uint8_t *s, size_t n)
     }
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
     return len;
+}
+
+uint32_t sp_utf8_decode(const uint8_t *s, size_t len)
+{
+    static const uint8_t LEAD_MASK[5] = { 0, 0x7F, 0x1F, 0x0F, 0x07 };
+    uint32_t cp = s[0] & LEAD_MASK[len];
+    for (size_t i = 1; i < len; i++) cp = (cp << 6) | (s[i] & 0x3F);
+    return cp;
 }
 
 static bool utf8_is_valid(const char *s, size_t n)
@@ -198,6 +209,68 @@ static JfStatus model_index(SpModel *m, const char *name, JfError *err)
     return JF_OK;
 }
 
+/* Inserts key into a table of 1 << bits slots; @return true when it was new. */
+static bool pair_insert(SpPairSlot *t, unsigned bits, uint64_t key, uint32_t id)
+{
+    size_t mask = ((size_t)1 << bits) - 1;
+    for (size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - bits));; i = (i + 1) & mask) {
+        if (t[i].key == SP_PAIR_EMPTY) {
+            t[i] = (SpPairSlot){ key, id };
+            return true;
+        }
+        if (t[i].key == key) return false;   /* merge table: cannot happen, the texts fix the piece */
+    }
+}
+
+/* The merge table: for every mergeable piece, every split at a character
+ * boundary into two texts that are both pieces (of any type: a symbol's id
+ * only names its text). Encoding then looks candidate pairs up by id, as the
+ * merges of a Hugging Face tokenizer.json are derived (formats.md section 2).
+ * Also the direct table of one-character pieces below U+10000. */
+static JfStatus model_pairs_build(SpModel *m, const char *name, JfError *err)
+{
+    size_t splits = 0;
+    for (size_t id = 0; id < m->n; id++)
+        if (sp_piece_is_mergeable(m->pieces[id].type)) splits += m->pieces[id].len;
+    m->pair_bits = 4;
+    while (((size_t)1 << m->pair_bits) < splits * 2) m->pair_bits++;
+    m->adj_bits = m->pair_bits;
+    m->pairs = jf_malloc(sizeof *m->pairs << m->pair_bits);
+    m->adj = jf_malloc(sizeof *m->adj << m->adj_bits);
+    m->char_id = jf_malloc(SP_CHAR_TABLE * sizeof *m->char_id);
+    if (!m->pairs || !m->adj || !m->char_id)
+        return jf_error_set(err, JF_ENOMEM, name, JF_OFFSET_UNKNOWN, "out of memory (merge table)");
+    for (size_t i = 0; i < ((size_t)1 << m->pair_bits); i++) m->pairs[i].key = SP_PAIR_EMPTY;
+    for (size_t i = 0; i < ((size_t)1 << m->adj_bits); i++) m->adj[i].key = SP_PAIR_EMPTY;
+    for (size_t i = 0; i < SP_CHAR_TABLE; i++) m->char_id[i] = -1;
+    for (size_t id = 0; id < m->n; id++) {
+        const SpPiece *p = &m->pieces[id];
+        size_t first = sp_utf8_valid_len((const uint8_t *)p->text, p->len);
+        if (first == p->len && first < 4) {
+            uint32_t cp = sp_utf8_decode((const uint8_t *)p->text, first);
+            if (m->char_id[cp] < 0) m->char_id[cp] = (int32_t)id;
+        }
+        if (!sp_piece_is_mergeable(p->type)) continue;
+        const uint8_t *t = (const uint8_t *)p->text;
+        uint32_t prev_cp = sp_utf8_decode(t, first);
+        for (size_t k = first, cl; k < p->len; k += cl) {
+            cl = sp_utf8_valid_len(t + k, p->len - k);
+            uint32_t cp = sp_utf8_decode(t + k, cl);
+            pair_insert(m->adj, m->adj_bits, (uint64_t)prev_cp << 32 | cp, 0);
+            if ((prev_cp | cp) < 256) {
+                uint32_t bit = prev_cp << 8 | cp;
+                m->adj_latin[bit >> 6] |= (uint64_t)1 << (bit & 63);
+            }
+            prev_cp = cp;
+            int32_t l = sp_model_find(m, p->text, k), r = sp_model_find(m, p->text + k, p->len - k);
+            if (l >= 0 && r >= 0 &&
+                pair_insert(m->pairs, m->pair_bits, (uint64_t)l << 32 | (uint32_t)r, (uint32_t)id))
+                m->n_pairs++;
+        }
+    }
+    return JF_OK;
+}
+
 JfStatus sp_model_load_buffer(const uint8_t *data, size_t len, const char *name,
                               SpModel **out, JfError *err)
 {
@@ -207,14 +280,18 @@ JfStatus sp_model_load_buffer(const uint8_t *data, size_t len, const char *name,
                             "model file larger than 2 GiB");
     SpModel *m = jf_calloc(1, sizeof *m);
     if (!m) return jf_error_set(err, JF_ENOMEM, name, JF_OFFSET_UNKNOWN, "out of memory");
-    m->proto = jf_sp__model_proto__unpack(&PB_ALLOC, len, data);
+    bool oom = false;
+    ProtobufCAllocator alloc = { pb_alloc, pb_free, &oom };
+    m->proto = jf_sp__model_proto__unpack(&alloc, len, data);
     if (!m->proto) {
         jf_free(m);
+        if (oom) return jf_error_set(err, JF_ENOMEM, name, JF_OFFSET_UNKNOWN, "out of memory");
         return jf_error_set(err, JF_EFORMAT, name, JF_OFFSET_UNKNOWN,
                             "not a SentencePiece model (protobuf ModelProto does not parse: "
                             "truncated or corrupted file?)");
     }
     JfStatus rc = model_index(m, name, err);
+    if (rc == JF_OK) rc = model_pairs_build(m, name, err);
     if (rc != JF_OK) {
         sp_model_close(m);
         return rc;
@@ -267,6 +344,9 @@ void sp_model_close(SpModel *m)
     if (m->proto) jf_sp__model_proto__free_unpacked(m->proto, &PB_ALLOC);
     jf_free(m->pieces);
     jf_free(m->slots);
+    jf_free(m->pairs);
+    jf_free(m->adj);
+    jf_free(m->char_id);
     jf_free(m);
 }
 

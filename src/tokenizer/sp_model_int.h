@@ -9,6 +9,16 @@
 #define SP_SPACE_LEN 3
 #define SP_UNK_SURFACE " \xE2\x81\x87 "
 
+/* One entry of the merge table: the pair (left id, right id) of adjacent
+ * symbols whose concatenation is the mergeable piece id. */
+typedef struct {
+    uint64_t key;         /* left << 32 | right; SP_PAIR_EMPTY when free */
+    uint32_t id;
+} SpPairSlot;
+
+#define SP_PAIR_EMPTY UINT64_MAX
+#define SP_CHAR_TABLE 0x10000     /* code points below this have a direct id table */
+
 typedef struct {
     const char *text;     /* borrowed from the protobuf message, NUL-terminated */
     uint32_t    len;
@@ -27,6 +37,14 @@ struct SpModel {
     int32_t      byte_id[256];   /* id of <0xXX>, -1 when absent */
     size_t       max_user_len;   /* longest USER_DEFINED piece in bytes, 0 when none */
     bool         has_unused;     /* some piece is UNUSED: resegmentation needed */
+    SpPairSlot  *pairs;          /* merge table, open addressing; built at load */
+    unsigned     pair_bits;      /* pairs has 1 << pair_bits slots */
+    size_t       n_pairs;
+    SpPairSlot  *adj;            /* set of code point pairs (a << 32 | b) that occur
+                                  * side by side inside some mergeable piece */
+    unsigned     adj_bits;
+    uint64_t     adj_latin[256 * 256 / 64];   /* the same set for code points < 256, as bits */
+    int32_t     *char_id;        /* [SP_CHAR_TABLE]: id of the one-character piece, -1 none */
     const uint8_t *charsmap;     /* precompiled_charsmap, borrowed from proto; NULL when none */
     size_t       charsmap_len;
 };
@@ -36,6 +54,37 @@ struct SpModel {
 static inline bool sp_piece_is_mergeable(uint8_t type)
 {
     return type == SP_PIECE_NORMAL || type == SP_PIECE_USER_DEFINED || type == SP_PIECE_UNUSED;
+}
+
+/* @return the mergeable piece that the pieces left and right make together
+ * (their texts concatenated), or -1 when there is none. */
+static inline int32_t sp_model_pair_find(const SpModel *m, uint32_t left, uint32_t right)
+{
+    uint64_t key = (uint64_t)left << 32 | right;
+    size_t mask = ((size_t)1 << m->pair_bits) - 1;
+    for (size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - m->pair_bits));;
+         i = (i + 1) & mask) {
+        const SpPairSlot *s = &m->pairs[i];
+        if (s->key == key) return (int32_t)s->id;
+        if (s->key == SP_PAIR_EMPTY) return -1;
+    }
+}
+
+/* @return true when code points a, b occur side by side inside a mergeable
+ * piece: only then can a merge join a symbol ending in a to one starting with b. */
+static inline bool sp_model_adjacent_has(const SpModel *m, uint32_t a, uint32_t b)
+{
+    if ((a | b) < 256) {
+        uint32_t bit = a << 8 | b;
+        return m->adj_latin[bit >> 6] >> (bit & 63) & 1;
+    }
+    uint64_t key = (uint64_t)a << 32 | b;
+    size_t mask = ((size_t)1 << m->adj_bits) - 1;
+    for (size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - m->adj_bits));;
+         i = (i + 1) & mask) {
+        if (m->adj[i].key == key) return true;
+        if (m->adj[i].key == SP_PAIR_EMPTY) return false;
+    }
 }
 
 /* Length of the UTF-8 character starting with byte c, as SentencePiece
@@ -49,5 +98,7 @@ static inline size_t sp_utf8_len_guess(uint8_t c)
 /* @return the length (1..4) of the valid UTF-8 character at s (n bytes
  * available), 0 when it is malformed (overlong, surrogate, > U+10FFFF, cut). */
 size_t sp_utf8_valid_len(const uint8_t *s, size_t n);
+/* The code point of the valid UTF-8 character s[0..len), len 1..4. */
+uint32_t sp_utf8_decode(const uint8_t *s, size_t len);
 
 #endif

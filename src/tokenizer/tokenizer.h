@@ -1,10 +1,13 @@
 /* tokenizer.h: the public face of src/tokenizer: SentencePiece model files
- * (sp_model.h) and SentencePiece-compatible BPE encoding (bpe_encode.h).
- * Training and vocabulary extension are not there yet. */
+ * (sp_model.h), SentencePiece-compatible BPE encoding (bpe_encode.h), BPE
+ * training (bpe_train.h) and the Hugging Face export (hf_export.h).
+ * Vocabulary extension is not there yet. */
 #ifndef JF_TOKENIZER_H
 #define JF_TOKENIZER_H
 
 #include "bpe_encode.h"
+#include "bpe_train.h"
+#include "hf_export.h"
 #include "sp_model.h"
 
 #endif

@@ -2,6 +2,9 @@
 from the real Debian documentation pages in DATA_DIR/site (made by
 scripts/make-sample-data.sh):
   corpus.txt  training text (Japanese + English lines, about 1.5 MB)
+  big.txt     all the pages that test.txt does not use (for bench/tokenizer)
+  docs.jsonl  corpus.txt as documents (JSON lines, 50 lines per document; the
+              tests compress it with zstd for `jaforge tokenizer train`)
   test.txt    held-out lines from other pages plus hand-made hard lines (long
               Japanese lines without spaces, digits, emoji and rare characters
               that need byte fallback, empty lines, leading/trailing/multiple spaces)
@@ -9,8 +12,9 @@ scripts/make-sample-data.sh):
               identity normalizer, dummy prefix, extra whitespace kept)
   plain.model spm_train BPE without byte fallback, removing extra whitespace, with
               user-defined symbols
-Writes OUTDIR/.done last; does nothing when it exists."""
+Writes OUTDIR/.done last; does nothing when it exists (with big.txt and docs.jsonl)."""
 import html.parser
+import json
 import os
 import subprocess
 import sys
@@ -75,16 +79,19 @@ HARD = [
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    if os.path.exists(os.path.join(OUT, ".done")):
+    # .done from an older fixture without big.txt / docs.jsonl: build again.
+    if all(os.path.exists(os.path.join(OUT, n)) for n in (".done", "big.txt", "docs.jsonl")):
         return
     names = pages()
-    train, test = [], []
+    train, test, big = [], [], []
     size = 0
     for i, name in enumerate(names):
         lines = list(page_lines(os.path.join(DATA, "site", name)))
         if i % 4 == 3:
             test.extend(lines)
-        elif size < 1_500_000:
+            continue
+        big.extend(lines)
+        if size < 1_500_000:
             train.extend(lines)
             size += sum(len(s.encode()) for s in lines)
     test = test[:6000]
@@ -95,6 +102,13 @@ def main():
     test.extend(HARD)
     with open(os.path.join(OUT, "corpus.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(train) + "\n")
+    with open(os.path.join(OUT, "big.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(big) + "\n")
+    with open(os.path.join(OUT, "docs.jsonl"), "w", encoding="utf-8") as f:
+        for k in range(0, len(train), 50):
+            f.write(json.dumps({"id": "d%d" % k, "text": "\n".join(train[k:k + 50]),
+                                "source": "test", "lang": "ja", "url": None, "meta": {}},
+                               ensure_ascii=False) + "\n")
     with open(os.path.join(OUT, "test.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(test) + "\n")
     corpus = os.path.join(OUT, "corpus.txt")

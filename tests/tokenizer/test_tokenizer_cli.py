@@ -70,6 +70,38 @@ def main():
         compare(f"python3-sentencepiece {name} sample", pr.stdout,
                 b"\n".join(mine) + b"\n")
 
+    # A vocabulary that is not closed (formats.md section 1): pieces appended to the llama
+    # model whose characters are not pieces themselves (emoji, rare kanji, Greek). The encoder
+    # looks such pairs up by text; spm_encode must still agree on every line.
+    import struct
+
+    def piece(text, score):
+        body = text.encode()
+        msg = b"\x0a" + varint(len(body)) + body + b"\x15" + struct.pack("<f", score)
+        return b"\x0a" + varint(len(msg)) + msg
+
+    def varint(n):
+        out = b""
+        while True:
+            out += bytes([(n & 0x7F) | (0x80 if n > 0x7F else 0)])
+            n >>= 7
+            if not n:
+                return out
+
+    ext = os.path.join(tmpdir(), "ext.model")
+    extra = ["\U00020BB7野", "😀🎉", "🎉👍", "▁😀", "Ελ", "ηνι", "ληνικά", "𩸽(", "한국", "국어",
+             "🀄🃏🂡", "𠮷野家"]
+    open(ext, "wb").write(open(os.path.join(TOK, "llama.model"), "rb").read() +
+                          b"".join(piece(t, 1.0 - i) for i, t in enumerate(extra)))
+    for fmt in ("id", "piece"):
+        want = spm("spm_encode", ext, "--output_format=" + fmt, TEST)
+        r = jf(["tokenizer", "encode", "--model", ext, "--output-format", fmt, TEST])
+        check(r.returncode == 0, f"encode extended model: exit {r.returncode} {r.stderr}")
+        compare(f"encode extended (not closed) model {fmt}", want, r.stdout)
+    used = {int(x) for x in spm("spm_encode", ext, "--output_format=id", TEST).split()} & \
+        set(range(4000, 4000 + len(extra)))
+    check(len(used) >= 5, f"appended pieces are used by spm_encode ({sorted(used)})")
+
     # decode(encode(x)) == x with the LLaMA settings (lines without U+2581)
     d = tmpdir()
     keep = [l for l in open(TEST, "rb").read().split(b"\n")[:-1] if "\u2581".encode() not in l]

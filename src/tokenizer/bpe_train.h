@@ -1,0 +1,78 @@
+/* bpe_train.h: training a SentencePiece-compatible BPE vocabulary.
+ *
+ * Text is fed sentence by sentence (one line each) and pre-tokenized as
+ * SentencePiece's BPE trainer does: identity normalization, spaces become
+ * U+2581 with a dummy prefix (extra whitespace kept), the sentence is cut into
+ * words before each U+2581 (a run of U+2581 stays one word start), and a merge
+ * is never allowed to make a piece that SentencePiece's IsValidSentencePiece
+ * refuses: longer than max_piece_length characters, U+2581 after the first
+ * character (unless the piece is only U+2581), two Unicode scripts (hiragana,
+ * katakana and U+30FC count as Han), a digit in a longer piece with
+ * split_digits, a control character or a rare character. Characters are kept
+ * up to character_coverage of all characters (most frequent first); the rest
+ * are left to byte fallback. Merges pick the most frequent valid pair (64-bit
+ * counts, updated incrementally, a heap with lazy re-checks, no rescans); a
+ * merge whose piece already exists by another path is skipped as SentencePiece
+ * does. The vocabulary is <unk> <s> </s>, user symbols, <0x00>..<0xFF> (with
+ * byte_fallback), the merged pieces with score -i for the i-th, then the kept
+ * characters, most frequent first, continuing the scores.
+ *
+ * Does not: NFKC or other charsmap normalization, MeCab pre-tokenization,
+ * sentence sampling (input_sentence_size), several threads, extending a base
+ * vocabulary. Memory is the table of unique words plus the pair table. */
+#ifndef JF_BPE_TRAIN_H
+#define JF_BPE_TRAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jf_error.h"
+#include "sp_model.h"
+
+typedef struct {
+    int32_t      vocab_size;           /* all pieces, control and byte pieces included */
+    float        character_coverage;   /* 0.9995 is SentencePiece's default */
+    int32_t      max_piece_length;     /* in characters; 16 */
+    int32_t      max_sentence_length;  /* bytes; longer sentences are skipped (4192) */
+    bool         byte_fallback;
+    bool         split_digits;
+    const char *const *user_symbols;   /* USER_DEFINED pieces, never learned from text */
+    size_t       n_user_symbols;
+    const char *const *inputs;         /* recorded in trainer_spec.input only */
+    size_t       n_inputs;
+} BpeTrainOptions;
+
+/* The LLaMA settings (formats.md section 1) with the given vocabulary size. */
+void bpe_train_options_default(BpeTrainOptions *o, int32_t vocab_size);
+
+typedef struct {
+    uint64_t sentences;        /* sentences used */
+    uint64_t skipped_long;     /* over max_sentence_length */
+    uint64_t unique_words;
+    uint64_t chars;            /* characters counted (U+2581 included) */
+    uint64_t kept_chars;       /* distinct characters in the vocabulary */
+    uint64_t rare_chars;       /* distinct characters left to byte fallback */
+    uint64_t merges;           /* merged pieces in the vocabulary */
+    uint64_t duplicates;       /* merges skipped: the piece existed already */
+} BpeTrainStats;
+
+typedef struct BpeTrainer BpeTrainer;   /* opaque */
+
+/* Errors: JF_EUSAGE (bad options), JF_ENOMEM. *out is owned by the caller. */
+JfStatus bpe_trainer_open(const BpeTrainOptions *o, BpeTrainer **out, JfError *err);
+void     bpe_trainer_close(BpeTrainer *t);   /* accepts NULL */
+
+/* Adds text[0..len): every line (split at '\n', a trailing '\r' dropped) is
+ * one sentence; empty lines are ignored. Invalid UTF-8 bytes count as U+FFFD.
+ * Errors: JF_ENOMEM. */
+JfStatus bpe_trainer_add_text(BpeTrainer *t, const char *text, size_t len, JfError *err);
+
+/* Learns the vocabulary and builds the model (checked by loading it back).
+ * Errors: JF_EUSAGE (vocab_size not above control + byte pieces + kept
+ * characters, or no text), JF_ENOMEM. Call once. *out: sp_model_close. */
+JfStatus bpe_trainer_run(BpeTrainer *t, SpModel **out, JfError *err);
+
+const BpeTrainStats *bpe_trainer_stats(const BpeTrainer *t);
+
+#endif

@@ -1,0 +1,223 @@
+/* hf_export.c: tokenizer.json and tokenizer_config.json for a SentencePiece
+ * BPE model (see hf_export.h). JSON is built with jansson, which keeps the
+ * insertion order of object keys, so the files read like Hugging Face's own. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "bpe_encode.h"
+#include "hf_export.h"
+#include "jf_alloc.h"
+#include "sp_model_int.h"
+
+typedef struct {
+    float    score;
+    uint32_t piece, left, right;
+} HfMerge;
+
+static int merge_cmp(const void *a, const void *b)
+{
+    const HfMerge *x = a, *y = b;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    if (x->piece != y->piece) return x->piece < y->piece ? -1 : 1;
+    if (x->left != y->left) return x->left < y->left ? -1 : 1;
+    return x->right < y->right ? -1 : x->right > y->right;
+}
+
+/* Every split of a mergeable piece into two pieces, sorted (hf_export.h). */
+static JfStatus merges_derive(const SpModel *m, HfMerge **out, size_t *n, JfError *err)
+{
+    size_t cap = 0, k = 0;
+    for (size_t id = 0; id < m->n; id++)
+        if (sp_piece_is_mergeable(m->pieces[id].type)) cap += m->pieces[id].len;
+    HfMerge *v = jf_malloc((cap ? cap : 1) * sizeof *v);
+    if (!v) return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+    for (size_t id = 0; id < m->n; id++) {
+        const SpPiece *p = &m->pieces[id];
+        if (!sp_piece_is_mergeable(p->type)) continue;
+        const uint8_t *t = (const uint8_t *)p->text;
+        for (size_t i = sp_utf8_valid_len(t, p->len); i < p->len;
+             i += sp_utf8_valid_len(t + i, p->len - i)) {
+            int32_t l = sp_model_find(m, p->text, i), r = sp_model_find(m, p->text + i, p->len - i);
+            if (l >= 0 && r >= 0)
+                v[k++] = (HfMerge){ p->score, (uint32_t)id, (uint32_t)l, (uint32_t)r };
+        }
+    }
+    qsort(v, k, sizeof *v, merge_cmp);
+    *out = v;
+    *n = k;
+    return JF_OK;
+}
+
+static json_t *special_token(uint32_t id, const char *content)
+{
+    return json_pack("{s:i, s:s, s:b, s:b, s:b, s:b, s:b}", "id", (json_int_t)id, "content",
+                     content, "single_word", 0, "lstrip", 0, "rstrip", 0, "normalized", 0,
+                     "special", 1);
+}
+
+/* The id of the piece named by trainer_spec's id field, or -1. */
+static int32_t meta_id(const SpModel *m, int32_t id)
+{
+    return id >= 0 && (size_t)id < m->n ? id : -1;
+}
+
+static json_t *normalizer_json(const SpModelInfo *in)
+{
+    json_t *list = json_array();
+    if (in->add_dummy_prefix)
+        json_array_append_new(list, json_pack("{s:s, s:s}", "type", "Prepend", "prepend", SP_SPACE));
+    json_array_append_new(list, json_pack("{s:s, s:{s:s}, s:s}", "type", "Replace", "pattern",
+                                          "String", " ", "content", SP_SPACE));
+    return json_pack("{s:s, s:o}", "type", "Sequence", "normalizers", list);
+}
+
+static json_t *post_processor_json(const SpModel *m)
+{
+    int32_t bos = meta_id(m, m->info.bos_id);
+    if (bos < 0) return json_null();
+    const char *b = m->pieces[bos].text;
+    json_t *single = json_pack("[{s:{s:s, s:i}}, {s:{s:s, s:i}}]", "SpecialToken", "id", b,
+                               "type_id", 0, "Sequence", "id", "A", "type_id", 0);
+    json_t *pair = json_pack("[{s:{s:s, s:i}}, {s:{s:s, s:i}}, {s:{s:s, s:i}}, {s:{s:s, s:i}}]",
+                             "SpecialToken", "id", b, "type_id", 0, "Sequence", "id", "A",
+                             "type_id", 0, "SpecialToken", "id", b, "type_id", 1, "Sequence",
+                             "id", "B", "type_id", 1);
+    json_t *special = json_object();
+    json_object_set_new(special, b, json_pack("{s:s, s:[i], s:[s]}", "id", b, "ids",
+                                              (json_int_t)bos, "tokens", b));
+    return json_pack("{s:s, s:o, s:o, s:o}", "type", "TemplateProcessing", "single", single,
+                     "pair", pair, "special_tokens", special);
+}
+
+static json_t *decoder_json(const SpModelInfo *in)
+{
+    json_t *list = json_array();
+    json_array_append_new(list, json_pack("{s:s, s:{s:s}, s:s}", "type", "Replace", "pattern",
+                                          "String", SP_SPACE, "content", " "));
+    if (in->byte_fallback) json_array_append_new(list, json_pack("{s:s}", "type", "ByteFallback"));
+    json_array_append_new(list, json_pack("{s:s}", "type", "Fuse"));
+    if (in->add_dummy_prefix)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:i}", "type", "Strip", "content",
+                                              " ", "start", 1, "stop", 0));
+    return json_pack("{s:s, s:o}", "type", "Sequence", "decoders", list);
+}
+
+static JfStatus tokenizer_json(const SpModel *m, const HfMerge *mg, size_t n_mg, json_t **out,
+                               JfError *err)
+{
+    json_t *added = json_array(), *vocab = json_object(), *merges = json_array();
+    for (size_t id = 0; id < m->n; id++) {
+        const SpPiece *p = &m->pieces[id];
+        json_object_set_new(vocab, p->text, json_integer((json_int_t)id));
+        if (p->type == SP_PIECE_UNKNOWN || p->type == SP_PIECE_CONTROL)
+            json_array_append_new(added, special_token((uint32_t)id, p->text));
+    }
+    char *tmp = NULL;
+    size_t tmp_cap = 0;
+    for (size_t i = 0; i < n_mg; i++) {
+        const SpPiece *l = &m->pieces[mg[i].left], *r = &m->pieces[mg[i].right];
+        size_t need = l->len + r->len + 2;
+        if (need > tmp_cap) {
+            char *nt = jf_realloc(tmp, need);
+            if (!nt) break;
+            tmp = nt;
+            tmp_cap = need;
+        }
+        memcpy(tmp, l->text, l->len);
+        tmp[l->len] = ' ';
+        memcpy(tmp + l->len + 1, r->text, r->len + 1);
+        json_array_append_new(merges, json_string(tmp));
+    }
+    jf_free(tmp);
+    const SpModelInfo *in = &m->info;
+    json_t *model = json_pack("{s:s, s:n, s:s, s:n, s:n, s:b, s:b, s:b, s:o, s:o}", "type", "BPE",
+                              "dropout", "unk_token", m->pieces[m->unk].text,
+                              "continuing_subword_prefix", "end_of_word_suffix", "fuse_unk", 1,
+                              "byte_fallback", in->byte_fallback, "ignore_merges", 0, "vocab",
+                              vocab, "merges", merges);
+    json_t *root = json_pack("{s:s, s:n, s:n, s:o, s:o, s:n, s:o, s:o, s:o}", "version", "1.0",
+                             "truncation", "padding", "added_tokens", added, "normalizer",
+                             normalizer_json(in), "pre_tokenizer", "post_processor",
+                             post_processor_json(m), "decoder", decoder_json(in), "model", model);
+    if (!root || json_array_size(merges) != n_mg)
+        return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory (JSON)");
+    *out = root;
+    return JF_OK;
+}
+
+static json_t *config_json(const SpModel *m)
+{
+    int32_t bos = meta_id(m, m->info.bos_id), eos = meta_id(m, m->info.eos_id);
+    json_t *c = json_object();
+    json_object_set_new(c, "add_bos_token", json_boolean(bos >= 0));
+    json_object_set_new(c, "add_eos_token", json_false());
+    json_object_set_new(c, "bos_token", bos >= 0 ? json_string(m->pieces[bos].text) : json_null());
+    json_object_set_new(c, "eos_token", eos >= 0 ? json_string(m->pieces[eos].text) : json_null());
+    json_object_set_new(c, "unk_token", json_string(m->pieces[m->unk].text));
+    json_object_set_new(c, "pad_token", json_null());
+    json_object_set_new(c, "clean_up_tokenization_spaces", json_false());
+    json_object_set_new(c, "legacy", json_true());
+    json_object_set_new(c, "model_max_length", json_integer(1000000000));
+    json_object_set_new(c, "sp_model_kwargs", json_object());
+    json_object_set_new(c, "tokenizer_class", json_string("LlamaTokenizerFast"));
+    return c;
+}
+
+/* Writes j to dir/name through dir/name.tmp and a rename. Takes j. */
+static JfStatus json_save(json_t *j, const char *dir, const char *name, JfError *err)
+{
+    char path[4096], tmp[4200];
+    JfStatus rc = JF_OK;
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) {
+        json_decref(j);
+        return jf_error_set(err, JF_EUSAGE, dir, JF_OFFSET_UNKNOWN, "path too long");
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    if (!text) return jf_error_set(err, JF_ENOMEM, path, JF_OFFSET_UNKNOWN, "out of memory (JSON)");
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        rc = jf_error_set(err, JF_EIO, tmp, JF_OFFSET_UNKNOWN, "%s", strerror(errno));
+        goto out_free;
+    }
+    size_t len = strlen(text);
+    bool ok = fwrite(text, 1, len, f) == len && fputc('\n', f) != EOF;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        rc = jf_error_set(err, JF_EIO, path, JF_OFFSET_UNKNOWN, "cannot write: %s", strerror(errno));
+        remove(tmp);
+    }
+out_free:
+    free(text);
+    return rc;
+}
+
+JfStatus hf_export_write(const SpModel *m, const char *dir, size_t *merges_out, JfError *err)
+{
+    JfStatus rc = bpe_model_check(m, err);
+    if (rc != JF_OK) return rc;
+    if (m->info.remove_extra_whitespaces)
+        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
+                            "the model removes extra whitespace, which tokenizer.json cannot "
+                            "express (only LLaMA-style models are exported)");
+    if (m->max_user_len || m->has_unused || !m->info.escape_whitespaces ||
+        m->info.treat_whitespace_as_suffix)
+        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
+                            "user-defined or unused pieces, unescaped or suffix whitespace are "
+                            "not exported yet");
+    HfMerge *mg = NULL;
+    size_t n_mg = 0;
+    if ((rc = merges_derive(m, &mg, &n_mg, err)) != JF_OK) return rc;
+    json_t *tok = NULL;
+    rc = tokenizer_json(m, mg, n_mg, &tok, err);
+    jf_free(mg);
+    if (rc != JF_OK) return rc;
+    if ((rc = json_save(tok, dir, "tokenizer.json", err)) != JF_OK) return rc;
+    if (merges_out) *merges_out = n_mg;
+    return json_save(config_json(m), dir, "tokenizer_config.json", err);
+}
