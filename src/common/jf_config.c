@@ -12,6 +12,8 @@
 
 #include "jf_alloc.h"
 
+#define JF_CONFIG_MAX_BYTES (1u << 20)   /* a configuration is a small file */
+
 struct JfConfig {
     char  **keys;
     char  **values;
@@ -121,14 +123,47 @@ static JfConfig *config_named(const char *name)
 JfStatus jf_config_load(const char *path, JfConfig **out, JfError *err)
 {
     *out = NULL;
-    JfConfig *c = config_named(path);
-    if (!c) return jf_error_set(err, JF_ENOMEM, path, JF_OFFSET_UNKNOWN, "out of memory");
-    return finish_load(c, ini_parse(path, on_entry, c), path, out, err);
+    FILE *f = fopen(path, "rb");
+    if (!f) return jf_error_set(err, JF_EIO, path, JF_OFFSET_UNKNOWN, "cannot open: %s", strerror(errno));
+    char *text = jf_malloc(JF_CONFIG_MAX_BYTES + 1);
+    size_t n = text ? fread(text, 1, JF_CONFIG_MAX_BYTES + 1, f) : 0;
+    fclose(f);
+    if (!text) return jf_error_set(err, JF_ENOMEM, path, JF_OFFSET_UNKNOWN, "out of memory");
+    JfStatus rc;
+    if (n > JF_CONFIG_MAX_BYTES) {
+        rc = jf_error_set(err, JF_ETOOBIG, path, JF_OFFSET_UNKNOWN, "larger than %u bytes",
+                          JF_CONFIG_MAX_BYTES);
+    } else {
+        text[n] = '\0';
+        rc = jf_config_load_string(text, path, out, err);
+    }
+    jf_free(text);
+    return rc;
+}
+
+/* inih cuts lines at INI_MAX_LINE bytes (200 in Debian's build) and reads
+ * the rest as a new line, which would turn into a wrong key silently. */
+static JfStatus check_line_lengths(const char *text, const char *name, JfError *err)
+{
+    size_t line = 1;
+    for (const char *p = text; *p; line++) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len + 2 > INI_MAX_LINE)
+            return jf_error_set(err, JF_EFORMAT, name, (uint64_t)(p - text),
+                                "line %zu is longer than %d bytes; split its value over several keys",
+                                line, INI_MAX_LINE - 2);
+        if (!nl) break;
+        p = nl + 1;
+    }
+    return JF_OK;
 }
 
 JfStatus jf_config_load_string(const char *text, const char *name, JfConfig **out, JfError *err)
 {
     *out = NULL;
+    JfStatus rc = check_line_lengths(text, name, err);
+    if (rc != JF_OK) return rc;
     JfConfig *c = config_named(name);
     if (!c) return jf_error_set(err, JF_ENOMEM, name, JF_OFFSET_UNKNOWN, "out of memory");
     return finish_load(c, ini_parse_string(text, on_entry, c), name, out, err);

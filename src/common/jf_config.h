@@ -10,6 +10,9 @@
  *   steps = 200
  *   lr = 3e-4
  *
+ * Lines are at most 198 bytes (inih's fixed line buffer in Debian's build):
+ * a longer line is an error, never silently split. Files are at most 1 MiB.
+ *
  * Does not: interpolate variables, include other files, or know which keys a
  * stage accepts (each stage checks its own keys). */
 #ifndef JF_CONFIG_H

@@ -200,16 +200,16 @@ JfStatus extractor_run_file(Extractor *x, const char *path, const ExtractSink *s
     JfStream *s;
     JfStatus rc = jf_stream_open(path, &s, err);
     if (rc != JF_OK) return rc;
-    const uint8_t *p;
-    size_t n;
+    const uint8_t *p = NULL;
+    size_t n = 0;
     rc = jf_stream_peek(s, &p, 4096, &n, err);
     size_t i = 0;
     while (rc == JF_OK && i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')) i++;
     bool json = rc == JF_OK && i < n && p[i] == '{';
     bool xml = rc == JF_OK && i < n && p[i] == '<';
     /* JATS (J-STAGE) when an <article> element comes before any <mediawiki>. */
-    const uint8_t *art = xml ? memmem(p, n, "<article", 8) : NULL;
-    const uint8_t *mw = xml ? memmem(p, n, "<mediawiki", 10) : NULL;
+    const uint8_t *art = xml && p ? memmem(p, n, "<article", 8) : NULL;
+    const uint8_t *mw = xml && p ? memmem(p, n, "<mediawiki", 10) : NULL;
     bool jats = art && (!mw || art < mw);
     jf_stream_close(s);
     if (rc != JF_OK && rc != JF_ETRUNC) return rc;

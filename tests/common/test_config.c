@@ -84,6 +84,12 @@ static void syntax_error_and_missing_file(void **state)
     assert_null(c);
     assert_non_null(strstr(err.msg, "line 1"));
     assert_int_equal(jf_config_load("/nonexistent/x.ini", &c, &err), JF_EIO);
+    char long_line[400] = "[a]\nk = ";
+    memset(long_line + 8, 'x', 300);
+    long_line[308] = '\n';
+    long_line[309] = '\0';
+    assert_int_equal(jf_config_load_string(long_line, "l.ini", &c, &err), JF_EFORMAT);
+    assert_non_null(strstr(err.msg, "line 2"));
 }
 
 int main(void)
