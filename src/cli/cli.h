@@ -29,6 +29,8 @@ int cli_tokenizer_main(int argc, char **argv);
 int cli_shard_main(int argc, char **argv);
 int cli_blend_main(int argc, char **argv);
 int cli_train_main(int argc, char **argv);
+int cli_run_main(int argc, char **argv);
+int cli_status_main(int argc, char **argv);
 
 /* Prints "jaforge: FILE[:OFFSET]: reason" for err on stderr. */
 void cli_report(const JfError *err);

@@ -12,6 +12,7 @@
 #include "blend_plan.h"
 #include "cli.h"
 #include "jf_alloc.h"
+#include "jf_fs.h"
 #include "megatron_order.h"
 #include "mmidx.h"
 
@@ -209,7 +210,8 @@ static int cmd_plan(int argc, char **argv)
     /* A dataset that does not exist is a usage error; a damaged one a failure. */
     int code = st == JF_EIO || st == JF_EUSAGE ? CLI_EXIT_USAGE : cli_exit_code(st);
     if (st == JF_OK) {
-        st = blend_plan_write(&p, a.out, &err);
+        st = jf_fs_mkdir_parent(a.out, &err);
+        if (st == JF_OK) st = blend_plan_write(&p, a.out, &err);
         code = cli_exit_code(st);
     }
     if (st == JF_OK) print_plan(&p, a.max_epochs);

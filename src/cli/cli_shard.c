@@ -409,6 +409,7 @@ static int cmd_write(int argc, char **argv)
     JfStatus rc = JF_OK;
     for (int i = optind; rc == JF_OK && i < argc; i++) rc = jf_fs_expand_input(argv[i], accept_docs, &inputs, &err);
     if (rc == JF_OK) rc = sp_model_load(model, &m, &err);
+    if (rc == JF_OK) rc = jf_fs_mkdir_parent(prefix, &err);
     ShardEncodeStats st;
     if (rc == JF_OK) rc = shard_encode_files(m, &inputs, prefix, &opt, &st, on_bad_line, NULL, &err);
     if (rc == JF_OK)

@@ -32,6 +32,8 @@ static const struct {
 #ifdef JF_HAVE_BLEND
     { "blend",   cli_blend_main,   "plan a JA:EN mixture in Megatron's sample order" },
 #endif
+    { "run",     cli_run_main,     "run a recipe of pipelines/ (resumable)" },
+    { "status",  cli_status_main,  "progress of a work directory" },
     { "version", cli_version_main, "print versions of jaforge and its libraries" },
 };
 

@@ -136,3 +136,13 @@ void jf_fs_stem(const char *path, char *out, size_t cap)
         }
     }
 }
+
+JfStatus jf_fs_mkdir_parent(const char *path, JfError *err)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir) return JF_OK;
+    *slash = '\0';
+    return jf_fs_mkdir_p(dir, err);
+}

@@ -37,4 +37,7 @@ void jf_fs_stem(const char *path, char *out, size_t cap);
 
 bool jf_fs_is_dir(const char *path);
 
+/* mkdir -p of the folder path lives in (nothing when path has no folder). */
+JfStatus jf_fs_mkdir_parent(const char *path, JfError *err);
+
 #endif

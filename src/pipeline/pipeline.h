@@ -1,0 +1,56 @@
+/* pipeline.h: declarative recipes (the INI files in pipelines/) turned into the
+ * ordered steps that `jaforge run` executes: extract -> filter -> dedup ->
+ * tokenizer -> shard -> blend -> train, each step one jaforge command with
+ * its arguments, reading the previous step's outputs from the work
+ * directory's fixed layout:
+ *
+ *   WORKDIR/extract/{ja,en}/       documents          (jaforge extract)
+ *   WORKDIR/filter/<lang>/kept/    filtered documents (jaforge filter)
+ *   WORKDIR/dedup/<lang>/          deduplicated       (jaforge dedup)
+ *   WORKDIR/tokenizer/             tokenizer.model, tokenizer.json
+ *   WORKDIR/shards/<lang>.bin/.idx Megatron datasets  (jaforge shard)
+ *   WORKDIR/blend/plan.json        the mixture        (jaforge blend)
+ *   WORKDIR/train/                 log.csv, checkpoints (jaforge train)
+ *
+ * Values may use ${DATA} (--set data=DIR, else $JF_DATA_DIR), ${WORKDIR} and
+ * ${PIPELINE_DIR} (the recipe's folder). Only planning lives here: running
+ * the steps (processes, the run database) is pipeline_run.c's. */
+#ifndef JF_PIPELINE_H
+#define JF_PIPELINE_H
+
+#include <stddef.h>
+
+#include "jf_config.h"
+#include "jf_error.h"
+
+#define PIPELINE_MAX_ARGS 128
+
+typedef struct {
+    char   name[64];                 /* "extract", "filter-ja", ... (unique) */
+    char  *argv[PIPELINE_MAX_ARGS];  /* jaforge's arguments after the program name; owned */
+    size_t argc;
+} PipelineStep;
+
+typedef struct {
+    char          name[64];
+    PipelineStep *steps;
+    size_t        count;
+} Pipeline;
+
+/* Plans the steps of cfg (a loaded recipe) for workdir. pipeline_dir is the
+ * recipe's folder. @return JF_OK, JF_EFORMAT (bad or missing keys, with the
+ * key named), JF_ENOMEM. */
+JfStatus pipeline_plan(const JfConfig *cfg, const char *pipeline_dir, const char *workdir,
+                       Pipeline *out, JfError *err);
+void     pipeline_free(Pipeline *p);
+
+/* Runs the steps in order as child processes of exe (the jaforge binary),
+ * skipping those the run database (WORKDIR/jaforge.db) records as done with
+ * the same arguments. on_step (may be NULL) is told before each step whether
+ * it runs or is skipped. @return JF_OK when every step succeeded; JF_EIO (a
+ * step failed: err names it and its exit status); JF_EDB. */
+typedef void PipelineStepFn(void *ctx, const PipelineStep *s, size_t i, size_t n, int skipped);
+JfStatus pipeline_run(const Pipeline *p, const char *exe, const char *workdir,
+                      PipelineStepFn *on_step, void *ctx, JfError *err);
+
+#endif
