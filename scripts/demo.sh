@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # demo.sh: the main job on sample data the project builds itself. Installs what
 # is missing, builds jaforge, crawls Japanese and English Debian documentation
-# served on 127.0.0.1 into WARC files (wget --warc-file), and extracts clean
-# documents from them into WORKDIR (default work/demo). Run it again: finished
-# inputs are skipped (the run database remembers them).
+# served on 127.0.0.1 into a WARC (wget --warc-file), and runs the demo recipe
+# (pipelines/demo.conf) into WORKDIR (default work/demo): extract, filter,
+# dedup, a tokenizer trained on the corpus, Megatron shards, a JA:EN 90:10
+# blend and a short training run. Run it again to resume or to see it skip.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -14,19 +15,18 @@ bash "$root/scripts/make-sample-data.sh" "$data"
 BUILD_DIR=$build bash "$root/scripts/build.sh" -DJF_DATA_DIR="$data"
 jf="$build/src/cli/jaforge"
 "$jf" --version | head -1
-"$jf" extract --out "$work" "$data/warc/sample.warc.gz"
+"$jf" run "$root/pipelines/demo.conf" --workdir "$work" --set data="$data"
 echo
-echo "documents:"
-for f in "$work"/ja/*.jsonl.zst "$work"/en/*.jsonl.zst; do
-  printf '  %-50s %6d docs\n' "${f#$root/}" "$(zstd -dcq "$f" | wc -l)"
+"$jf" status "$work"
+echo
+echo "documents after each stage:"
+for d in extract/ja extract/en filter/ja/kept filter/en/kept dedup/ja dedup/en; do
+  n=0
+  for f in "$work/$d"/*.jsonl.zst; do [ -e "$f" ] && n=$((n + $(zstd -dcq "$f" | wc -l))); done
+  printf '  %-16s %6d\n' "$d" "$n"
 done
 echo
-echo "first Japanese document (text cut at 300 bytes):"
-zstd -dcq "$work"/ja/*.jsonl.zst | head -1 | python3 -c '
-import json, sys
-d = json.loads(sys.stdin.readline())
-print("  id:", d["id"]); print("  url:", d["url"]); print("  meta:", json.dumps(d["meta"], ensure_ascii=False))
-print("  text:", d["text"][:300].replace("\n", "\n        "))'
+"$jf" shard inspect "$work/shards/ja" | head -8
 echo
-echo "statistics per input (run database $work/jaforge.db):"
-sqlite3 "$work/jaforge.db" "SELECT stage, status, attempts, stats FROM tasks" 2>/dev/null || true
+echo "training log (last lines of $work/train/log.csv):"
+tail -3 "$work/train/log.csv"

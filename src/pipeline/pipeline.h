@@ -11,6 +11,7 @@
  *   WORKDIR/shards/<lang>.bin/.idx Megatron datasets  (jaforge shard)
  *   WORKDIR/blend/plan.json        the mixture        (jaforge blend)
  *   WORKDIR/train/                 log.csv, checkpoints (jaforge train)
+ *   WORKDIR/logs/STEP.out          what each step printed on standard output
  *
  * Values may use ${DATA} (--set data=DIR, else $JF_DATA_DIR), ${WORKDIR} and
  * ${PIPELINE_DIR} (the recipe's folder). Only planning lives here: running

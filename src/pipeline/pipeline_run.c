@@ -5,6 +5,7 @@
  * "input" is a small file holding its arguments, so a changed recipe redoes
  * the steps it changes, and an unchanged one skips them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -38,9 +39,16 @@ static JfStatus step_key(const PipelineStep *s, const char *workdir, char *path,
     return JF_OK;
 }
 
-/* Runs exe with the step's arguments. @return its exit status (or 128+signal). */
-static int step_exec(const PipelineStep *s, const char *exe)
+/* Runs exe with the step's arguments, its standard output (tables,
+ * statistics) going to WORKDIR/logs/STEP.out; messages and progress stay on
+ * standard error. @return its exit status (or 128+signal). */
+static int step_exec(const PipelineStep *s, const char *exe, const char *workdir)
 {
+    char log[4096];
+    snprintf(log, sizeof log, "%s/logs", workdir);
+    JfError err;
+    if (jf_fs_mkdir_p(log, &err) != JF_OK) return 126;
+    snprintf(log, sizeof log, "%s/logs/%s.out", workdir, s->name);
     char *argv[PIPELINE_MAX_ARGS + 2];
     argv[0] = "jaforge";
     for (size_t a = 0; a < s->argc; a++) argv[a + 1] = s->argv[a];
@@ -49,6 +57,8 @@ static int step_exec(const PipelineStep *s, const char *exe)
     pid_t pid = fork();
     if (pid < 0) return 127;
     if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) dup2(fd, STDOUT_FILENO);
         execv(exe, argv);
         _exit(127);
     }
@@ -79,7 +89,7 @@ static JfStatus run_step(RunDb *db, const PipelineStep *s, size_t i, size_t n, c
     if (on_step) on_step(ctx, s, i, n, skip);
     if (skip) return JF_OK;
     *ran = true;
-    int code = step_exec(s, exe);
+    int code = step_exec(s, exe, workdir);
     if (code != 0) {
         char msg[256];
         snprintf(msg, sizeof msg, "step %s failed with exit status %d", s->name, code);
