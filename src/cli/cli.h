@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "jf_error.h"
+#include "jf_fs.h"
 
 /* Subcommands for stages in progress exist only when built (JF_HAVE_<NAME>,
  * set by src/cli/CMakeLists.txt). */
@@ -31,6 +32,15 @@ int cli_blend_main(int argc, char **argv);
 int cli_train_main(int argc, char **argv);
 int cli_run_main(int argc, char **argv);
 int cli_status_main(int argc, char **argv);
+
+/* "jaforge ARG..." for the run database's record of invocations (malloc;
+ * free with free()). @return NULL on OOM. */
+char *cli_command_line(int argc, char **argv);
+
+/* Output file stem for input i of inputs: jf_fs_stem of its name, made unique
+ * among the inputs (a second "x.warc.gz" from another folder becomes "x-2");
+ * "-" is "stdin". */
+void cli_output_stem(const JfPathList *inputs, size_t i, char *out, size_t cap);
 
 /* Prints "jaforge: FILE[:OFFSET]: reason" for err on stderr. */
 void cli_report(const JfError *err);

@@ -4,11 +4,41 @@
  * batch logs (Slurm, CI) stay readable. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+
+char *cli_command_line(int argc, char **argv)
+{
+    size_t n = 16;
+    for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 1;
+    char *s = malloc(n);
+    if (!s) return NULL;
+    strcpy(s, "jaforge");
+    for (int i = 0; i < argc; i++) {
+        strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+void cli_output_stem(const JfPathList *inputs, size_t i, char *out, size_t cap)
+{
+    jf_fs_stem(inputs->paths[i], out, cap);
+    int same = 1;
+    char other[4096];
+    for (size_t k = 0; k < i; k++) {
+        jf_fs_stem(inputs->paths[k], other, sizeof other);
+        if (!strcmp(other, out)) same++;
+    }
+    if (same > 1) {
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "-%d", same);
+    }
+}
 
 void cli_report(const JfError *err)
 {

@@ -165,23 +165,6 @@ static int parse_args(int argc, char **argv, DedupArgs *a)
     return 0;
 }
 
-/* Output stem for input i, unique among the inputs (a second "x.jsonl.zst"
- * from another folder becomes "x-2"). */
-static void output_stem(const JfPathList *inputs, size_t i, char *out, size_t cap)
-{
-    jf_fs_stem(inputs->paths[i], out, cap);
-    int same = 1;
-    char other[PATH_MAX];
-    for (size_t k = 0; k < i; k++) {
-        jf_fs_stem(inputs->paths[k], other, sizeof other);
-        if (!strcmp(other, out)) same++;
-    }
-    if (same > 1) {
-        size_t n = strlen(out);
-        snprintf(out + n, cap - n, "-%d", same);
-    }
-}
-
 /* ---- the manifest that keys the run's one task ---- */
 
 static JfStatus manifest_write(const DedupArgs *a, const char *path, JfError *err)
@@ -292,7 +275,7 @@ static JfStatus write_outputs(const DedupArgs *a, Dedup *dd, CliProgress *pg, js
         : jf_error_set(err, JF_EIO, tmp_path, JF_OFFSET_UNKNOWN, "cannot create");
     for (size_t i = 0; rc == JF_OK && i < a->inputs.count; i++) {
         char stem[PATH_MAX], path[PATH_MAX + 300];
-        output_stem(&a->inputs, i, stem, sizeof stem);
+        cli_output_stem(&a->inputs, i, stem, sizeof stem);
         snprintf(path, sizeof path, "%s/%s.jsonl.zst", a->out_dir, stem);
         rc = jf_docwriter_open(path, 3, &c.w[i], err);
         json_array_append_new(outs, json_string(path));
@@ -404,17 +387,6 @@ static JfStatus run_task(const DedupArgs *a, RunDb *db, JfError *err)
     return rc;
 }
 
-static char *join_args(int argc, char **argv)
-{
-    size_t n = 16;
-    for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 1;
-    char *s = malloc(n);
-    if (!s) return NULL;
-    strcpy(s, "jaforge");
-    for (int i = 0; i < argc; i++) { strcat(s, " "); strcat(s, argv[i]); }
-    return s;
-}
-
 int cli_dedup_main(int argc, char **argv)
 {
     DedupArgs a = { 0 };
@@ -431,7 +403,7 @@ int cli_dedup_main(int argc, char **argv)
     int64_t run_id = 0;
     char dbpath[PATH_MAX + 16];
     snprintf(dbpath, sizeof dbpath, "%s/jaforge.db", a.out_dir);
-    char *cmdline = join_args(argc, argv);
+    char *cmdline = cli_command_line(argc, argv);
     JfStatus rc = jf_fs_mkdir_p(a.out_dir, &err);
     if (rc == JF_OK) rc = rundb_open(dbpath, &db, &err);
     if (rc == JF_OK) rc = rundb_run_begin(db, cmdline ? cmdline : "jaforge dedup", &run_id, &err);

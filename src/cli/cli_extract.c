@@ -189,23 +189,6 @@ static void on_progress(void *ctx, uint64_t bytes)
     pthread_mutex_unlock(&job->lock);
 }
 
-/* Output stem for input i, unique among the inputs (a second "x.warc.gz"
- * from another folder becomes "x-2"). */
-static void output_stem(const JfPathList *inputs, size_t i, char *out, size_t cap)
-{
-    jf_fs_stem(inputs->paths[i], out, cap);
-    int same = 1;
-    char other[PATH_MAX];
-    for (size_t k = 0; k < i; k++) {
-        jf_fs_stem(inputs->paths[k], other, sizeof other);
-        if (!strcmp(other, out)) same++;
-    }
-    if (same > 1) {
-        size_t n = strlen(out);
-        snprintf(out + n, cap - n, "-%d", same);
-    }
-}
-
 typedef struct {
     char         paths[EXTRACT_LANG_COUNT][PATH_MAX];
     JfDocWriter *w[EXTRACT_LANG_COUNT];
@@ -343,8 +326,8 @@ static bool worker_one(ExtractWorker *w, Extractor *x, size_t i)
     pthread_mutex_unlock(&job->lock);
     if (rc != JF_OK || skip) goto out;
 
-    char stem[PATH_MAX];
-    output_stem(&job->a->inputs, i, stem, sizeof stem);
+    char stem[256];
+    cli_output_stem(&job->a->inputs, i, stem, sizeof stem);
     ExtractStats st = { 0 };
     char *outputs = NULL;
     JfError werr;
@@ -417,17 +400,6 @@ static JfStatus extract_all(const ExtractArgs *a, RunDb *db, size_t counts[3], J
     return job.rc;
 }
 
-static char *join_args(int argc, char **argv)
-{
-    size_t n = 16;
-    for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 1;
-    char *s = malloc(n);
-    if (!s) return NULL;
-    strcpy(s, "jaforge");
-    for (int i = 0; i < argc; i++) { strcat(s, " "); strcat(s, argv[i]); }
-    return s;
-}
-
 int cli_extract_main(int argc, char **argv)
 {
     ExtractArgs a = { .threads = 1 };
@@ -443,7 +415,7 @@ int cli_extract_main(int argc, char **argv)
     RunDb *db = NULL;
     int64_t run_id = 0;
     size_t counts[3] = { 0 };
-    char *cmdline = join_args(argc, argv);
+    char *cmdline = cli_command_line(argc, argv);
     JfStatus rc = open_workdir(&a, &db, &err);
     if (rc == JF_OK) rc = rundb_run_begin(db, cmdline ? cmdline : "jaforge extract", &run_id, &err);
     if (rc == JF_OK) rc = extract_all(&a, db, counts, &err);

@@ -286,17 +286,6 @@ static JfStatus fetch_all(FetchJob *job, size_t *failed, JfError *err)
     return rc;
 }
 
-static char *join_args(int argc, char **argv)
-{
-    size_t n = 16;
-    for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 1;
-    char *s = malloc(n);
-    if (!s) return NULL;
-    strcpy(s, "jaforge");
-    for (int i = 0; i < argc; i++) { strcat(s, " "); strcat(s, argv[i]); }
-    return s;
-}
-
 static JfStatus workdir_open(const FetchArgs *a, RunDb **db, JfError *err)
 {
     char path[PATH_MAX];
@@ -383,7 +372,7 @@ int cli_fetch_main(int argc, char **argv)
     if (rc == JF_OK && !job.task_ids) rc = jf_error_set(&err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
     int64_t run_id = 0;
     size_t failed = 0;
-    char *cmdline = join_args(argc, argv);
+    char *cmdline = cli_command_line(argc, argv);
     if (rc == JF_OK) rc = workdir_open(&a, &job.db, &err);
     if (rc == JF_OK) rc = rundb_run_begin(job.db, cmdline ? cmdline : "jaforge fetch", &run_id, &err);
     if (rc == JF_OK) rc = fetch_all(&job, &failed, &err);

@@ -234,22 +234,6 @@ static JfStatus run_one(const FilterArgs *a, Filter *f, const char *path, const 
 
 /* ---- the run ---- */
 
-static void output_stem(const JfPathList *inputs, size_t i, char *out, size_t cap)
-{
-    if (!strcmp(inputs->paths[i], "-")) { snprintf(out, cap, "stdin"); return; }
-    jf_fs_stem(inputs->paths[i], out, cap);
-    int same = 1;
-    char other[PATH_MAX];
-    for (size_t k = 0; k < i; k++) {
-        jf_fs_stem(inputs->paths[k], other, sizeof other);
-        if (!strcmp(other, out)) same++;
-    }
-    if (same > 1) {
-        size_t n = strlen(out);
-        snprintf(out + n, cap - n, "-%d", same);
-    }
-}
-
 typedef struct {
     const char  *path;
     FilterStats *total;
@@ -310,8 +294,8 @@ static JfStatus input_do(const FilterArgs *a, Filter *f, RunDb *db, size_t i, Fi
         rcnt->skipped++;
         return rundb_tasks_foreach(db, "filter", add_stored, &s, err);
     }
-    char stem[PATH_MAX];
-    output_stem(&a->inputs, i, stem, sizeof stem);
+    char stem[256];
+    cli_output_stem(&a->inputs, i, stem, sizeof stem);
     InputCounts ic = { 0 };
     char *outputs = NULL;
     JfError werr;
@@ -392,17 +376,6 @@ static JfStatus filter_all(const FilterArgs *a, Filter *f, RunDb *db, RunCounts 
     return rc;
 }
 
-static char *join_args(int argc, char **argv)
-{
-    size_t n = 16;
-    for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 1;
-    char *s = malloc(n);
-    if (!s) return NULL;
-    strcpy(s, "jaforge");
-    for (int i = 0; i < argc; i++) { strcat(s, " "); strcat(s, argv[i]); }
-    return s;
-}
-
 int cli_filter_main(int argc, char **argv)
 {
     FilterArgs a = { 0 };
@@ -428,7 +401,7 @@ int cli_filter_main(int argc, char **argv)
         RunDb *db = NULL;
         int64_t run_id = 0;
         RunCounts counts = { 0 };
-        char *cmdline = join_args(argc, argv);
+        char *cmdline = cli_command_line(argc, argv);
         rc = open_workdir(&a, &db, &err);
         if (rc == JF_OK)
             rc = rundb_run_begin(db, cmdline ? cmdline : "jaforge filter", &run_id, &err);
