@@ -4,7 +4,9 @@
  * Japanese when none is given, as J-STAGE's default), so a
  * Japanese paper's English title and abstract become an English document.
  * Author lists, affiliations, references, tables, figures and footnotes are
- * left out. Read with libxml2's streaming reader; the DOI names the document. */
+ * left out. Read with libxml2's streaming reader; the DOI names the document.
+ * Also J-STAGE Web API search results (an Atom feed): each <entry> gives its
+ * article_title (and abstract, when present) in ja and en. */
 #include <libxml/xmlreader.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,7 @@ typedef struct {
     char               date[16];
     char               date_part[3][8];           /* year, month, day of the first pub-date */
     bool               in_pubdate, date_done;
+    char               link[EXTRACT_LANG_COUNT][512];  /* Atom: article_link per language */
     JfDoc              doc;
 } JatsRun;
 
@@ -145,10 +148,11 @@ static JfStatus jats_emit(JatsRun *j, int li, JfError *err)
     if (!kept) { j->st->dropped[why]++; return JF_OK; }
     char id[320], url[320];
     snprintf(id, sizeof id, "jstage:%s:%s", j->doi[0] ? j->doi : j->path, extract_lang_code(li));
-    snprintf(url, sizeof url, "https://doi.org/%s", j->doi);
+    if (j->link[li][0]) snprintf(url, sizeof url, "%s", j->link[li]);
+    else snprintf(url, sizeof url, "https://doi.org/%s", j->doi);
     JfDoc *d = &j->doc;
     if (jf_doc_set(&d->id, id, strlen(id)) || jf_doc_set(&d->source, "jstage", 6) ||
-        (j->doi[0] && jf_doc_set(&d->url, url, strlen(url))) ||
+        ((j->doi[0] || j->link[li][0]) && jf_doc_set(&d->url, url, strlen(url))) ||
         (j->date[0] && jf_doc_set(&d->created, j->date, strlen(j->date))))
         return jf_error_set(err, JF_ENOMEM, j->path, 0, "out of memory");
     json_object_set_new(d->meta, "doi", json_string(j->doi));
@@ -169,9 +173,10 @@ static void jats_close(JatsRun *j, const char *name)
     }
 }
 
+/* Called with the reader on the root element. */
 static JfStatus jats_loop(JatsRun *j, xmlTextReaderPtr r, JfError *err)
 {
-    int ret = xmlTextReaderRead(r);
+    int ret = xmlTextReaderNodeType(r) == XML_READER_TYPE_ELEMENT ? 1 : xmlTextReaderRead(r);
     while (ret == 1) {
         int type = xmlTextReaderNodeType(r);
         if (type == XML_READER_TYPE_ELEMENT && jats_open(j, r)) {
@@ -192,6 +197,91 @@ static JfStatus jats_loop(JatsRun *j, xmlTextReaderPtr r, JfError *err)
     return rc;
 }
 
+/* ---- J-STAGE Web API (Atom) ---- */
+
+/* <article_title><ja>..</ja><en>..</en></article_title> and the like: the
+ * element's small subtree, expanded, gives one value per language. */
+static void atom_pair(xmlTextReaderPtr r, void (*put)(JatsRun *, int, const char *), JatsRun *j)
+{
+    xmlNodePtr node = xmlTextReaderExpand(r);
+    for (xmlNodePtr c = node ? node->children : NULL; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE) continue;
+        int li = lang_index((const char *)c->name);
+        if (li < 0) continue;
+        xmlChar *s = xmlNodeGetContent(c);
+        if (s && *s) put(j, li, (const char *)s);
+        xmlFree(s);
+    }
+}
+
+static void put_line(JatsRun *j, int li, const char *s)
+{
+    jf_buf_append_str(&j->text[li], s);
+    jf_buf_append_byte(&j->text[li], '\n');
+}
+
+static void put_link(JatsRun *j, int li, const char *s)
+{
+    snprintf(j->link[li], sizeof j->link[li], "%s", s);
+}
+
+static void atom_reset(JatsRun *j)
+{
+    for (int l = 0; l < EXTRACT_LANG_COUNT; l++) {
+        jf_buf_reset(&j->text[l]);
+        j->link[l][0] = '\0';
+    }
+    j->doi[0] = j->date[0] = '\0';
+}
+
+/* @return true when the subtree was consumed. */
+static bool atom_open(JatsRun *j, xmlTextReaderPtr r)
+{
+    const char *name = (const char *)xmlTextReaderConstLocalName(r);
+    if (!strcmp(name, "entry")) {
+        atom_reset(j);
+    } else if (!strcmp(name, "article_title") || !strcmp(name, "abstract")) {
+        atom_pair(r, put_line, j);
+        return true;
+    } else if (!strcmp(name, "article_link")) {
+        atom_pair(r, put_link, j);
+        return true;
+    } else if (!strcmp(name, "doi") || !strcmp(name, "pubyear")) {
+        xmlChar *s = xmlTextReaderReadString(r);
+        if (name[0] == 'd') snprintf(j->doi, sizeof j->doi, "%s", s ? (const char *)s : "");
+        else snprintf(j->date, sizeof j->date, "%.4s", s ? (const char *)s : "");
+        xmlFree(s);
+    }
+    return false;
+}
+
+/* Called with the reader on the root <feed>. */
+static JfStatus atom_loop(JatsRun *j, xmlTextReaderPtr r, JfError *err)
+{
+    JfStatus rc = JF_OK;
+    int ret = xmlTextReaderRead(r);
+    while (ret == 1 && rc == JF_OK) {
+        int type = xmlTextReaderNodeType(r);
+        if (type == XML_READER_TYPE_ELEMENT && atom_open(j, r)) {
+            ret = xmlTextReaderNext(r);
+            continue;
+        }
+        if (type == XML_READER_TYPE_END_ELEMENT &&
+            !strcmp((const char *)xmlTextReaderConstLocalName(r), "entry")) {
+            j->st->records++;
+            for (int l = 0; rc == JF_OK && l < EXTRACT_LANG_COUNT; l++) rc = jats_emit(j, l, err);
+            atom_reset(j);
+        }
+        ret = xmlTextReaderRead(r);
+    }
+    if (rc == JF_OK && ret < 0) {
+        jf_error_set(err, JF_EFORMAT, j->path, JF_OFFSET_UNKNOWN, "malformed XML; the entries before it are kept");
+        j->st->bad_records++;
+        if (j->sink->on_error) j->sink->on_error(j->sink->ctx, err);
+    }
+    return rc;
+}
+
 JfStatus extractor_run_jats(Extractor *x, const char *path, const ExtractSink *sink,
                             ExtractStats *st, JfError *err)
 {
@@ -206,7 +296,11 @@ JfStatus extractor_run_jats(Extractor *x, const char *path, const ExtractSink *s
     if (!r) rc = jf_error_set(err, JF_ENOMEM, path, 0, "out of memory");
     if (r) {
         xmlTextReaderSetErrorHandler(r, jats_xml_error, NULL);
-        rc = jats_loop(jp, r, err);
+        /* the root element says which: an Atom <feed> of search results or a JATS <article> */
+        int ret = xmlTextReaderRead(r);
+        while (ret == 1 && xmlTextReaderNodeType(r) != XML_READER_TYPE_ELEMENT) ret = xmlTextReaderRead(r);
+        bool atom = ret == 1 && !strcmp((const char *)xmlTextReaderConstLocalName(r), "feed");
+        rc = atom ? atom_loop(jp, r, err) : jats_loop(jp, r, err);
         xmlFreeTextReader(r);
     }
     st->bytes_in += jf_stream_file_bytes(jp->stream);

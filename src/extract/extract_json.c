@@ -211,6 +211,7 @@ JfStatus extractor_run_file(Extractor *x, const char *path, const ExtractSink *s
     const uint8_t *art = xml && p ? memmem(p, n, "<article", 8) : NULL;
     const uint8_t *mw = xml && p ? memmem(p, n, "<mediawiki", 10) : NULL;
     bool jats = art && (!mw || art < mw);
+    if (xml && p && !mw && memmem(p, n, "<feed", 5)) jats = true;   /* J-STAGE Web API (Atom) */
     jf_stream_close(s);
     if (rc != JF_OK && rc != JF_ETRUNC) return rc;
     if (json) return extractor_run_json(x, path, sink, st, err);

@@ -2,7 +2,8 @@
 made from real Japanese and English sentences of the sample WARC. Each
 article gives a Japanese document (title, abstract, body) and an English one
 (translated title and abstract), split by xml:lang; authors, affiliations,
-references, tables and figures stay out; the DOI names both."""
+references, tables and figures stay out; the DOI names both. J-STAGE Web API
+search results (Atom) give each entry's titles in both languages."""
 import gzip
 import os
 import re
@@ -87,4 +88,32 @@ d = read_docs(os.path.join(work, "cut", "ja", "cut.jsonl.zst"))
 check(r.returncode == 0 and "malformed XML" in r.stderr, f"truncated article reported ({r.stderr[:200]})")
 check(len(d) == 1 and d[0]["text"] == "\n".join(articles[0][1].split("\n")[:3]),
       "truncated article: title and abstract kept")
+# J-STAGE Web API search results: an Atom feed, titles (and abstracts) in ja and en per entry.
+entries = []
+for k in range(6):
+    tj, te = ja_lines[60 + k][:60].strip(), en_lines[40 + k]
+    entries.append((f"10.5555/atom.{k}", tj, te))
+feed = ['<?xml version="1.0" encoding="UTF-8"?>',
+        '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:prism="http://prismstandard.org/namespaces/basic/2.0/">',
+        "<title>J-STAGE API</title><totalResults>6</totalResults>"]
+for doi, tj, te in entries:
+    feed.append(f"<entry><article_title><en><![CDATA[{te}]]></en><ja><![CDATA[{tj}]]></ja></article_title>"
+                f"<article_link><en>https://www.jstage.jst.go.jp/article/x/{doi}/_article</en>"
+                f"<ja>https://www.jstage.jst.go.jp/article/x/{doi}/_article/-char/ja/</ja></article_link>"
+                f"<author><ja><name>山田 太郎</name></ja></author><pubyear>2019</pubyear>"
+                f"<prism:doi>{doi}</prism:doi></entry>")
+feed.append("</feed>")
+atom = os.path.join(work, "jstage-search.xml")
+open(atom, "w", encoding="utf-8").write("\n".join(feed))
+r = run(["extract", "-q", "--out", os.path.join(work, "atom"), atom])
+check(r.returncode == 0, f"Atom feed: exit 0 ({r.stderr[:200]})")
+aj = {d["id"]: d for d in read_docs(os.path.join(work, "atom", "ja", "jstage-search.jsonl.zst"))}
+ae = {d["id"]: d for d in read_docs(os.path.join(work, "atom", "en", "jstage-search.jsonl.zst"))}
+for doi, tj, te in entries:
+    dj, de = aj.get(f"jstage:{doi}:ja"), ae.get(f"jstage:{doi}:en")
+    check(dj is not None and dj["text"] == tj and dj["url"].endswith("/-char/ja/") and dj["created"] == "2019",
+          f"Atom {doi}: Japanese title, link and year")
+    check(de is not None and de["text"] == te and de["url"].endswith("/_article"), f"Atom {doi}: English title")
+    if dj:
+        check("山田" not in dj["text"], f"Atom {doi}: authors left out")
 finish()
