@@ -31,6 +31,7 @@ int cli_shard_main(int argc, char **argv);
 int cli_blend_main(int argc, char **argv);
 int cli_train_main(int argc, char **argv);
 int cli_run_main(int argc, char **argv);
+int cli_report_main(int argc, char **argv);
 int cli_status_main(int argc, char **argv);
 
 /* "jaforge ARG..." for the run database's record of invocations (malloc;

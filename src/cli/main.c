@@ -29,6 +29,9 @@ static const struct {
 #ifdef JF_HAVE_TRAIN
     { "train",   cli_train_main,   "train a LLaMA-style model on blended shards (MPI data parallel)" },
 #endif
+#ifdef JF_HAVE_REPORT
+    { "report",  cli_report_main,  "an HTML report with charts of a work directory" },
+#endif
 #ifdef JF_HAVE_BLEND
     { "blend",   cli_blend_main,   "plan a JA:EN mixture in Megatron's sample order" },
 #endif
