@@ -14,13 +14,15 @@
 #include "jf_alloc.h"
 #include "jf_buf.h"
 #include "mmidx.h"
+#include "bpe_encode.h"
 #include "shard_encode.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: jaforge shard --model MODEL --out PREFIX [-j N] [--no-eod] INPUT...\n"
-        "       jaforge shard inspect [--top N] PREFIX\n"
+        "usage: jaforge shard --model MODEL --out PREFIX [-j N] [--no-eod] [--max-tokens N] INPUT...\n"
+        "       jaforge shard inspect [--top N] [--model MODEL --decode N] PREFIX\n"
+        "       jaforge shard merge --out PREFIX PREFIX1 PREFIX2...\n"
         "       jaforge shard verify [--vocab-size N] PREFIX...\n"
         "       jaforge shard from-ids --out PREFIX --vocab-size N [--eod ID] [FILE|-]\n"
         "\n"
@@ -36,7 +38,10 @@ static void usage(FILE *f)
         "  (write)   encodes every document of INPUT (*.jsonl.zst files or folders, in order)\n"
         "            with the SentencePiece BPE model: the whole text of a document is one\n"
         "            sequence, </s> appended (--no-eod: not), as Megatron's preprocess_data.py\n"
-        "            does; -j N encoding threads (the bytes do not depend on N)\n");
+        "            does; -j N encoding threads (the bytes do not depend on N); --max-tokens N\n"
+        "            splits the output into PREFIX_000, PREFIX_001, ... at document boundaries\n"
+        "  merge     joins datasets into one, document by document, in the order given\n"
+        "  inspect --model M --decode N   also prints the first N documents decoded to text\n");
 }
 
 /* PREFIX, PREFIX.bin or PREFIX.idx -> PREFIX (into out). */
@@ -150,17 +155,59 @@ static int print_top_tokens(const MmidxReader *r, uint64_t top)
     return rc;
 }
 
+/* Prints the first n documents of r decoded with the model (EOD dropped). */
+static JfStatus print_decoded(const MmidxReader *r, const char *model, uint64_t n, JfError *err)
+{
+    SpModel *m = NULL;
+    JfStatus rc = sp_model_load(model, &m, err);
+    JfBuf ids, text;
+    jf_buf_init(&ids, 0);
+    jf_buf_init(&text, 0);
+    int32_t eos = m ? sp_model_info(m)->eos_id : -1;
+    for (uint64_t d = 0; rc == JF_OK && d < n && d < mmidx_reader_documents(r); d++) {
+        jf_buf_reset(&ids);
+        for (uint64_t s = mmidx_reader_doc_index(r, d); rc == JF_OK && s < mmidx_reader_doc_index(r, d + 1); s++) {
+            size_t len = mmidx_reader_length(r, s);
+            rc = jf_buf_reserve(&ids, len * sizeof(uint32_t));
+            if (rc == JF_OK) rc = mmidx_reader_read(r, s, (uint32_t *)(ids.data + ids.len), err);
+            if (rc == JF_OK) ids.len += len * sizeof(uint32_t);
+        }
+        size_t k = ids.len / sizeof(uint32_t);
+        const uint32_t *v = (const uint32_t *)ids.data;
+        if (k && eos >= 0 && v[k - 1] == (uint32_t)eos) k--;
+        jf_buf_reset(&text);
+        if (rc == JF_OK) rc = bpe_decode(m, v, k, &text, err);
+        size_t show = text.len > 300 ? 300 : text.len;
+        while (show < text.len && show > 0 && (text.data[show] & 0xC0) == 0x80) show--;  /* whole characters */
+        if (rc == JF_OK)
+            printf("document %llu (%zu tokens): %.*s\n", (unsigned long long)d, k, (int)show,
+                   text.data ? (const char *)text.data : "");
+    }
+    jf_buf_free(&ids);
+    jf_buf_free(&text);
+    sp_model_close(m);
+    return rc;
+}
+
 static int cmd_inspect(int argc, char **argv)
 {
     static const struct option LONG[] = {
-        { "top", required_argument, 0, 't' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "top", required_argument, 0, 't' }, { "model", required_argument, 0, 'm' },
+        { "decode", required_argument, 0, 'd' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
     };
-    uint64_t top = 20;
+    uint64_t top = 20, decode = 0;
+    const char *model = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "t:h", LONG, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:m:d:h", LONG, NULL)) != -1) {
         if (c == 'h') { usage(stdout); return CLI_EXIT_OK; }
+        if (c == 'm') { model = optarg; continue; }
+        if (c == 'd') { if (parse_u64(optarg, "--decode", &decode)) return CLI_EXIT_USAGE; continue; }
         if (c != 't' || parse_u64(optarg, "--top", &top)) { usage(stderr); return CLI_EXIT_USAGE; }
+    }
+    if (decode && !model) {
+        cli_errorf("shard inspect: --decode needs --model");
+        return CLI_EXIT_USAGE;
     }
     if (optind != argc - 1) {
         cli_errorf("shard inspect: expected one PREFIX");
@@ -183,6 +230,13 @@ static int cmd_inspect(int argc, char **argv)
            (unsigned long long)mmidx_reader_idx_size(r));
     print_histogram(r);
     int rc = dt == MMIDX_FLOAT32 || dt == MMIDX_FLOAT64 ? CLI_EXIT_OK : print_top_tokens(r, top);
+    if (rc == CLI_EXIT_OK && decode) {
+        JfStatus ds = print_decoded(r, model, decode, &err);
+        if (ds != JF_OK) {
+            cli_report(&err);
+            rc = cli_exit_code(ds);
+        }
+    }
     mmidx_reader_close(r);
     return rc;
 }
@@ -377,10 +431,11 @@ static bool accept_docs(const char *name) { return strstr(name, ".jsonl") != NUL
 
 static int cmd_write(int argc, char **argv)
 {
-    enum { O_NOEOD = 256 };
+    enum { O_NOEOD = 256, O_MAXTOK };
     static const struct option LONG[] = {
         { "model", required_argument, 0, 'm' }, { "out", required_argument, 0, 'o' },
         { "threads", required_argument, 0, 'j' }, { "no-eod", no_argument, 0, O_NOEOD },
+        { "max-tokens", required_argument, 0, O_MAXTOK },
         { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
     };
     const char *model = NULL, *prefix = NULL;
@@ -393,6 +448,7 @@ static int cmd_write(int argc, char **argv)
         else if (c == 'o') prefix = optarg;
         else if (c == 'j') { if (parse_u64(optarg, "--threads", &threads) || !threads) return CLI_EXIT_USAGE; }
         else if (c == O_NOEOD) opt.append_eod = false;
+        else if (c == O_MAXTOK) { if (parse_u64(optarg, "--max-tokens", &opt.max_tokens) || !opt.max_tokens) return CLI_EXIT_USAGE; }
         else if (c == 'h') { usage(stdout); return CLI_EXIT_OK; }
         else { usage(stderr); return CLI_EXIT_USAGE; }
     }
@@ -413,8 +469,8 @@ static int cmd_write(int argc, char **argv)
     ShardEncodeStats st;
     if (rc == JF_OK) rc = shard_encode_files(m, &inputs, prefix, &opt, &st, on_bad_line, NULL, &err);
     if (rc == JF_OK)
-        fprintf(stderr, "jaforge: shard: %s: %llu documents, %llu tokens, %.3f characters per token%s\n",
-                prefix, (unsigned long long)st.docs, (unsigned long long)st.tokens,
+        fprintf(stderr, "jaforge: shard: %s: %llu documents in %llu dataset(s), %llu tokens, %.3f characters per token%s\n",
+                prefix, (unsigned long long)st.docs, (unsigned long long)st.datasets, (unsigned long long)st.tokens,
                 st.tokens ? (double)st.chars / (double)st.tokens : 0.0,
                 st.bad_lines ? " (bad input lines skipped)" : "");
     else
@@ -422,6 +478,43 @@ static int cmd_write(int argc, char **argv)
     sp_model_close(m);
     jf_pathlist_free(&inputs);
     return rc == JF_OK ? CLI_EXIT_OK : cli_exit_code(rc);
+}
+
+/* --------------------------------------------------------------- merge ---- */
+
+static int cmd_merge(int argc, char **argv)
+{
+    static const struct option LONG[] = {
+        { "out", required_argument, 0, 'o' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    const char *out = NULL;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "o:h", LONG, NULL)) != -1;) {
+        if (c == 'o') out = optarg;
+        else if (c == 'h') { usage(stdout); return CLI_EXIT_OK; }
+        else { usage(stderr); return CLI_EXIT_USAGE; }
+    }
+    if (!out || optind >= argc) {
+        cli_errorf("shard merge: --out PREFIX and at least one input PREFIX are required");
+        return CLI_EXIT_USAGE;
+    }
+    size_t n = (size_t)(argc - optind);
+    char (*names)[4096] = calloc(n, sizeof *names);
+    const char **ptrs = calloc(n, sizeof *ptrs);
+    JfError err;
+    jf_error_clear(&err);
+    JfStatus rc = names && ptrs ? JF_OK : JF_ENOMEM;
+    for (size_t i = 0; rc == JF_OK && i < n; i++) {
+        prefix_of(argv[optind + (int)i], names[i], sizeof names[i]);
+        ptrs[i] = names[i];
+    }
+    if (rc == JF_OK) rc = jf_fs_mkdir_parent(out, &err);
+    if (rc == JF_OK) rc = mmidx_merge(ptrs, n, out, &err);
+    if (rc != JF_OK) cli_report(&err);
+    else fprintf(stderr, "jaforge: shard merge: %s: %zu dataset(s) joined\n", out, n);
+    free(names);
+    free(ptrs);
+    return cli_exit_code(rc);
 }
 
 int cli_shard_main(int argc, char **argv)
@@ -438,6 +531,7 @@ int cli_shard_main(int argc, char **argv)
     if (!strcmp(sub, "inspect")) return cmd_inspect(argc - 1, argv + 1);
     if (!strcmp(sub, "verify")) return cmd_verify(argc - 1, argv + 1);
     if (!strcmp(sub, "from-ids")) return cmd_from_ids(argc - 1, argv + 1);
+    if (!strcmp(sub, "merge")) return cmd_merge(argc - 1, argv + 1);
     if (sub[0] == '-') return cmd_write(argc, argv);
     cli_errorf("shard: unknown subcommand '%s' (see jaforge shard --help)", sub);
     return CLI_EXIT_USAGE;

@@ -103,4 +103,11 @@ uint64_t   mmidx_reader_doc_index(const MmidxReader *r, uint64_t j);
  * or does not fit 32 bits (with the .bin offset). */
 JfStatus   mmidx_reader_read(const MmidxReader *r, uint64_t i, uint32_t *out, JfError *err);
 
+/* ------------------------------------------------------------- merge ---- */
+
+/* Writes OUT.bin/.idx holding every document of prefixes[0..n), in order,
+ * document boundaries kept; dtype the widest of the inputs' (atomic).
+ * @return JF_OK, or the first reader/writer error. */
+JfStatus   mmidx_merge(const char *const *prefixes, size_t n, const char *out, JfError *err);
+
 #endif

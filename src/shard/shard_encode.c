@@ -18,6 +18,7 @@ void shard_encode_options_init(ShardEncodeOptions *o)
     o->append_eod = true;
     o->eod_id = -1;
     o->batch_docs = 512;
+    o->max_tokens = 0;
 }
 
 typedef struct {
@@ -68,21 +69,25 @@ static void batch_free(ShardDoc *docs, size_t n)
     memset(docs, 0, n * sizeof *docs);
 }
 
-/* Encodes docs[0..n) on the slices' threads (slice 0 in this thread). */
-static void batch_encode(ShardSlice *slices, int threads, ShardDoc *docs, size_t n)
+/* Starts encoding docs[0..n) on the slices' threads and returns at once, so
+ * the caller reads the next batch meanwhile: reading and parsing never hold
+ * the encoders up. A slice whose thread cannot start is encoded here. */
+static void batch_encode_start(ShardSlice *slices, int threads, ShardDoc *docs, size_t n,
+                               pthread_t *tids, int *started)
 {
-    pthread_t tids[64];
-    int started[64] = { 0 };
     size_t per = (n + (size_t)threads - 1) / (size_t)threads;
     for (int t = 0; t < threads; t++) {
         slices[t].docs = docs;
         slices[t].begin = (size_t)t * per < n ? (size_t)t * per : n;
         slices[t].end = (size_t)(t + 1) * per < n ? (size_t)(t + 1) * per : n;
-        if (t > 0) started[t] = pthread_create(&tids[t], NULL, encode_slice, &slices[t]) == 0;
-        if (t > 0 && !started[t]) encode_slice(&slices[t]);
+        started[t] = pthread_create(&tids[t], NULL, encode_slice, &slices[t]) == 0;
+        if (!started[t]) encode_slice(&slices[t]);
     }
-    encode_slice(&slices[0]);
-    for (int t = 1; t < threads; t++)
+}
+
+static void batch_encode_wait(int threads, pthread_t *tids, const int *started)
+{
+    for (int t = 0; t < threads; t++)
         if (started[t]) pthread_join(tids[t], NULL);
 }
 
@@ -134,10 +139,43 @@ static size_t utf8_chars(const char *s, size_t len)
     return n;
 }
 
-static JfStatus batch_write(MmidxWriter *w, ShardDoc *docs, size_t n, ShardEncodeStats *st,
+/* Where documents go: one dataset, or numbered parts of max_tokens each. */
+typedef struct {
+    const char  *prefix;
+    uint64_t     max_tokens;
+    uint64_t     vocab;
+    unsigned     part;       /* next part number */
+    MmidxWriter *w;
+} ShardOut;
+
+static JfStatus out_open(ShardOut *o, JfError *err)
+{
+    char name[4096];
+    if (o->max_tokens) snprintf(name, sizeof name, "%s_%03u", o->prefix, o->part);
+    else snprintf(name, sizeof name, "%s", o->prefix);
+    o->part++;
+    return mmidx_writer_open(name, o->vocab, &o->w, err);
+}
+
+static JfStatus out_commit(ShardOut *o, ShardEncodeStats *st, JfError *err)
+{
+    JfStatus rc = mmidx_writer_commit(o->w, err);
+    mmidx_writer_close(o->w);
+    o->w = NULL;
+    if (rc == JF_OK) st->datasets++;
+    return rc;
+}
+
+static JfStatus batch_write(ShardOut *o, ShardDoc *docs, size_t n, ShardEncodeStats *st,
                             JfError *err)
 {
     for (size_t i = 0; i < n; i++) {
+        if (o->max_tokens && mmidx_writer_tokens(o->w) >= o->max_tokens) {
+            JfStatus rc = out_commit(o, st, err);
+            if (rc == JF_OK) rc = out_open(o, err);
+            if (rc != JF_OK) return rc;
+        }
+        MmidxWriter *w = o->w;
         if (docs[i].rc != JF_OK)
             return jf_error_set(err, docs[i].rc, NULL, JF_OFFSET_UNKNOWN,
                                 "encoding document %llu: %s", (unsigned long long)st->docs,
@@ -153,22 +191,35 @@ static JfStatus batch_write(MmidxWriter *w, ShardDoc *docs, size_t n, ShardEncod
     return JF_OK;
 }
 
-static JfStatus encode_all(ShardSource *src, MmidxWriter *w,
+static JfStatus encode_all(ShardSource *src, ShardOut *out,
                            const ShardEncodeOptions *o, ShardSlice *slices, ShardEncodeStats *st,
                            JfError *err)
 {
-    ShardDoc *docs = jf_calloc(o->batch_docs, sizeof *docs);
-    if (!docs) return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
-    JfStatus rc;
-    size_t n;
-    while ((rc = source_fill(src, docs, o->batch_docs, &n, st, err)) == JF_OK && n > 0) {
-        batch_encode(slices, o->threads, docs, n);
-        rc = batch_write(w, docs, n, st, err);
-        batch_free(docs, n);
-        if (rc != JF_OK) break;
+    /* two batches: one being encoded while the next is read */
+    ShardDoc *cur = jf_calloc(o->batch_docs, sizeof *cur), *next = jf_calloc(o->batch_docs, sizeof *next);
+    if (!cur || !next) {
+        jf_free(cur);
+        jf_free(next);
+        return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
     }
-    batch_free(docs, o->batch_docs);
-    jf_free(docs);
+    pthread_t tids[64];
+    int started[64];
+    size_t n, n_next = 0;
+    JfStatus rc = source_fill(src, cur, o->batch_docs, &n, st, err);
+    while (rc == JF_OK && n > 0) {
+        batch_encode_start(slices, o->threads, cur, n, tids, started);
+        JfStatus rr = source_fill(src, next, o->batch_docs, &n_next, st, err);
+        batch_encode_wait(o->threads, tids, started);
+        rc = rr == JF_OK ? batch_write(out, cur, n, st, err) : rr;
+        batch_free(cur, n);
+        ShardDoc *t = cur;
+        cur = next, next = t;
+        n = n_next, n_next = 0;
+    }
+    batch_free(cur, o->batch_docs);
+    batch_free(next, o->batch_docs);
+    jf_free(cur);
+    jf_free(next);
     return rc;
 }
 
@@ -193,16 +244,16 @@ JfStatus shard_encode_files(const SpModel *m, const JfPathList *inputs, const ch
 
     ShardSlice slices[64] = { 0 };
     ShardSource src = { .inputs = inputs, .on_error = on_error, .ctx = ctx };
-    MmidxWriter *w = NULL;
+    ShardOut out = { .prefix = prefix, .max_tokens = o.max_tokens, .vocab = sp_model_size(m) };
     rc = jf_doc_init(&src.doc) == JF_OK ? JF_OK : JF_ENOMEM;
     for (int t = 0; rc == JF_OK && t < o.threads; t++) {
         slices[t] = (ShardSlice){ .m = m, .eod = o.append_eod, .eod_id = (uint32_t)eod };
         rc = bpe_scratch_open(&slices[t].scratch, err);
     }
-    if (rc == JF_OK) rc = mmidx_writer_open(prefix, sp_model_size(m), &w, err);
-    if (rc == JF_OK) rc = encode_all(&src, w, &o, slices, st, err);
-    if (rc == JF_OK) rc = mmidx_writer_commit(w, err);
-    mmidx_writer_close(w);
+    if (rc == JF_OK) rc = out_open(&out, err);
+    if (rc == JF_OK) rc = encode_all(&src, &out, &o, slices, st, err);
+    if (rc == JF_OK) rc = out_commit(&out, st, err);
+    mmidx_writer_close(out.w);
     for (int t = 0; t < o.threads; t++) bpe_scratch_close(slices[t].scratch);
     jf_docreader_close(src.reader);
     jf_doc_free(&src.doc);

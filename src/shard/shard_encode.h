@@ -4,7 +4,8 @@
  * (</s>) appended, one sequence per document. Encoding runs on several
  * threads over batches of documents, and documents are written in input
  * order, so the bytes do not depend on the thread count.
- * Does not split by --max-tokens or merge datasets (later). */
+ * With max_tokens the output is split into numbered datasets at document
+ * boundaries (mmidx.h merges datasets back). */
 #ifndef JF_SHARD_ENCODE_H
 #define JF_SHARD_ENCODE_H
 
@@ -20,6 +21,8 @@ typedef struct {
     bool     append_eod;   /* default true */
     int64_t  eod_id;       /* default -1: the model's eos id */
     size_t   batch_docs;   /* documents per batch (default 512) */
+    uint64_t max_tokens;   /* 0: one dataset PREFIX; else datasets PREFIX_000, PREFIX_001, ...
+                              each closed at the first document boundary past max_tokens */
 } ShardEncodeOptions;
 
 void shard_encode_options_init(ShardEncodeOptions *o);
@@ -30,6 +33,7 @@ typedef struct {
     uint64_t bytes;        /* UTF-8 bytes of text encoded */
     uint64_t chars;        /* code points of text encoded */
     uint64_t bad_lines;    /* input lines that were not documents (reported) */
+    uint64_t datasets;     /* datasets written (1 without max_tokens) */
 } ShardEncodeStats;
 
 /* Encodes every document of inputs (in order) into PREFIX.bin/.idx

@@ -78,6 +78,26 @@ check(r.returncode == 0 and len(read_dataset(out3)) == len(docs), "a folder as I
 r = run(["shard", "verify", "--vocab-size", "3000", out])
 check(r.returncode == 0, f"shard verify ({r.stderr})")
 
+# --max-tokens splits at document boundaries; merge joins the parts back byte for byte.
+parts = os.path.join(work, "parts")
+r = run(["shard", "--model", model, "--max-tokens", "100000", "--out", parts, *inputs])
+names = sorted(f[:-4] for f in os.listdir(work) if f.startswith("parts_") and f.endswith(".bin"))
+total = sum(len(ids) for ids in seqs)
+check(r.returncode == 0 and len(names) >= total // 100000, f"--max-tokens 100000 -> {len(names)} datasets")
+for n in names[:-1]:
+    toks = sum(len(x) for x in read_dataset(os.path.join(work, n)))
+    last = read_dataset(os.path.join(work, n))[-1]
+    check(toks >= 100000 and toks - len(last) < 100000, f"{n}: closed at the first document past 100000 tokens ({toks})")
+merged = os.path.join(work, "merged")
+r = run(["shard", "merge", "--out", merged, *[os.path.join(work, n) for n in names]])
+check(r.returncode == 0 and filecmp.cmp(out + ".bin", merged + ".bin", shallow=False) and
+      filecmp.cmp(out + ".idx", merged + ".idx", shallow=False), "merging the parts gives the single dataset's bytes")
+
+# inspect decodes documents back to text with the model.
+r = run(["shard", "inspect", "--model", model, "--decode", "2", out])
+first = docs[0]["text"][:40]
+check(r.returncode == 0 and first.split("\n")[0] in r.stdout, "inspect --decode shows the first document's text")
+
 r = run(["shard", "--model", os.path.join(work, "corpus.txt"), "--out", out + "x", *inputs])
 check(r.returncode == 1 and "corpus.txt" in r.stderr and not os.path.exists(out + "x.bin"),
       "a file that is not a model: exit 1, nothing written")
