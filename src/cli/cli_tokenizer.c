@@ -1,4 +1,4 @@
-/* cli_tokenizer.c: `jaforge tokenizer encode|decode|train|export-hf`.
+/* cli_tokenizer.c: `jaforge tokenizer encode|decode|train|export-hf|extend|stats`.
  * encode prints one line of ids or pieces per input line, exactly as
  * `spm_encode --output_format=id|piece`; decode turns lines of ids back into
  * text like `spm_decode --input_format=id`. Lines are read in batches and
@@ -7,8 +7,10 @@
  * (.jsonl.zst / .jsonl) or plain text and writes tokenizer.model,
  * tokenizer.json and tokenizer_config.json; export-hf writes the two JSON
  * files for an existing model.
- * The work is the tokenizer library's (src/tokenizer/tokenizer.h); `extend`
- * and `stats` are not here yet. */
+ * extend adds Japanese pieces to a base model (bpe_extend.h) and reports on
+ * held-out lines; stats compares models on text (characters and bytes per
+ * token, byte-fallback and unknown rates).
+ * The work is the tokenizer library's (src/tokenizer/tokenizer.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -63,6 +65,8 @@ static void usage(FILE *f)
         "       jaforge tokenizer decode --model MODEL [FILE]\n"
         "       jaforge tokenizer train --vocab-size N --out DIR [options] INPUT...\n"
         "       jaforge tokenizer export-hf --model MODEL --out DIR\n"
+        "       jaforge tokenizer extend --base MODEL --add N --out DIR [options] INPUT...\n"
+        "       jaforge tokenizer stats --model M [--model M2 ...] [--json] FILE...\n"
         "\n"
         "encode: one line in, one line out: the SentencePiece BPE encoding of each line as\n"
         "space-separated ids (default) or pieces, exactly as spm_encode prints it (no <s>).\n"
@@ -70,7 +74,8 @@ static void usage(FILE *f)
         "FILE defaults to standard input; output goes to standard output.\n"
         "train: learns a SentencePiece-compatible BPE vocabulary (see train --help).\n"
         "export-hf: tokenizer.json + tokenizer_config.json for a LLaMA-style BPE model.\n"
-        "Not yet available: extend, stats.\n"
+        "extend: adds Japanese pieces to a base model (see extend --help).\n"
+        "stats: characters per token and fallback rates of models on text (see stats --help).\n"
         "\n"
         "encode/decode options:\n"
         "  --model MODEL           a SentencePiece tokenizer.model (BPE, identity normalizer)\n"
@@ -469,9 +474,12 @@ static bool is_doc_file(const char *path)
     return i < n && b[i] == '{';
 }
 
-/* Feeds one file; bad documents are reported and counted, not fatal. */
-static JfStatus train_feed(BpeTrainer *t, const char *path, uint64_t *docs, uint64_t *bad,
-                           JfError *err)
+typedef JfStatus (*TextSink)(void *ctx, const char *text, size_t len, JfError *err);
+
+/* Feeds one file's text to sink: a plain file line by line, a document file
+ * document by document; bad documents are reported and counted, not fatal. */
+static JfStatus feed_file(const char *path, TextSink sink, void *ctx, uint64_t *docs,
+                          uint64_t *bad, JfError *err)
 {
     JfStatus rc = JF_OK;
     if (!is_doc_file(path)) {
@@ -480,8 +488,7 @@ static JfStatus train_feed(BpeTrainer *t, const char *path, uint64_t *docs, uint
         char *line = NULL;
         size_t cap = 0;
         ssize_t n;
-        while (rc == JF_OK && (n = getline(&line, &cap, f)) >= 0)
-            rc = bpe_trainer_add_text(t, line, (size_t)n, err);
+        while (rc == JF_OK && (n = getline(&line, &cap, f)) >= 0) rc = sink(ctx, line, (size_t)n, err);
         if (rc == JF_OK && ferror(f)) rc = jf_error_set(err, JF_EIO, path, JF_OFFSET_UNKNOWN, "read error");
         free(line);
         fclose(f);
@@ -501,11 +508,22 @@ static JfStatus train_feed(BpeTrainer *t, const char *path, uint64_t *docs, uint
         if (rc == JF_EFORMAT) { cli_report(err); (*bad)++; continue; }
         if (rc != JF_ROW) break;
         (*docs)++;
-        if ((rc = bpe_trainer_add_text(t, d.text, d.text_len, err)) != JF_OK) break;
+        if ((rc = sink(ctx, d.text, d.text_len, err)) != JF_OK) break;
     }
     jf_doc_free(&d);
     jf_docreader_close(r);
     return rc;
+}
+
+static JfStatus train_sink(void *ctx, const char *text, size_t len, JfError *err)
+{
+    return bpe_trainer_add_text(ctx, text, len, err);
+}
+
+static JfStatus train_feed(BpeTrainer *t, const char *path, uint64_t *docs, uint64_t *bad,
+                           JfError *err)
+{
+    return feed_file(path, train_sink, t, docs, bad, err);
 }
 
 static int cli_train(int argc, char **argv)
@@ -621,6 +639,469 @@ static int cli_export_hf(int argc, char **argv)
     return ret;
 }
 
+/* ---- extend ---- */
+
+#define EXT_HELDOUT_MAX ((size_t)16 << 20)   /* bytes of held-out lines kept for the report */
+
+typedef struct {
+    BpeExtender *x;
+    unsigned     every;        /* every N-th line is held out (0: none) */
+    uint64_t     line_no;
+    char       **held;         /* held-out lines */
+    size_t      *held_len;
+    size_t       n_held, cap_held, held_bytes;
+} ExtendFeed;
+
+static JfStatus extend_sink(void *ctx, const char *text, size_t len, JfError *err)
+{
+    ExtendFeed *f = ctx;
+    for (size_t p = 0; p < len;) {
+        const char *nl = memchr(text + p, '\n', len - p);
+        size_t n = nl ? (size_t)(nl - (text + p)) : len - p;
+        size_t k = n && text[p + n - 1] == '\r' ? n - 1 : n;
+        if (k) {
+            bool hold = f->every && ++f->line_no % f->every == 0;
+            if (hold && f->held_bytes + k <= EXT_HELDOUT_MAX) {
+                if (f->n_held == f->cap_held) {
+                    size_t cap = f->cap_held ? f->cap_held * 2 : 1024;
+                    char **h = jf_realloc(f->held, cap * sizeof *h);
+                    size_t *hl = h ? jf_realloc(f->held_len, cap * sizeof *hl) : NULL;
+                    if (h) f->held = h;
+                    if (!hl) return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+                    f->held_len = hl;
+                    f->cap_held = cap;
+                }
+                char *c = jf_strndup(text + p, k);
+                if (!c) return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+                f->held[f->n_held] = c;
+                f->held_len[f->n_held++] = k;
+                f->held_bytes += k;
+            } else if (!hold) {
+                JfStatus rc = bpe_extender_add_text(f->x, text + p, k, err);
+                if (rc != JF_OK) return rc;
+            }
+        }
+        p += n + 1;
+    }
+    return JF_OK;
+}
+
+static bool text_has_japanese(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 2 < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0xE3 || c > 0xF0) continue;   /* Japanese characters are 3 or 4 bytes */
+        uint32_t cp = c < 0xF0 ? (uint32_t)(c & 0x0F) << 12 | (uint32_t)(s[i + 1] & 0x3F) << 6 |
+                                     (uint32_t)(s[i + 2] & 0x3F)
+                               : (i + 3 < n ? (uint32_t)(c & 7) << 18 | (uint32_t)(s[i + 1] & 0x3F) << 12 |
+                                     (uint32_t)(s[i + 2] & 0x3F) << 6 | (uint32_t)(s[i + 3] & 0x3F)
+                                            : 0);
+        if (bpe_char_is_japanese(cp)) return true;
+    }
+    return false;
+}
+
+static uint64_t utf8_chars(const char *s, size_t n)
+{
+    uint64_t c = 0;
+    for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+typedef struct {
+    uint64_t ja_lines, ja_chars, ja_base, ja_ext;   /* tokens */
+    uint64_t other_lines, other_changed;
+    size_t   used;                                  /* distinct new pieces used */
+} ExtendReport;
+
+/* Encodes the held-out lines with both models (one scratch each: a scratch
+ * caches chunks of one model). */
+static JfStatus extend_report(const SpModel *base, const SpModel *ext, const ExtendFeed *f,
+                              ExtendReport *r, JfError *err)
+{
+    memset(r, 0, sizeof *r);
+    size_t nb = sp_model_size(base), ne = sp_model_size(ext);
+    bool *seen = jf_calloc(ne - nb + 1, sizeof *seen);
+    BpeScratch *sb = NULL, *se = NULL;
+    JfStatus rc = seen ? JF_OK : jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+    if (rc == JF_OK) rc = bpe_scratch_open(&sb, err);
+    if (rc == JF_OK) rc = bpe_scratch_open(&se, err);
+    for (size_t i = 0; rc == JF_OK && i < f->n_held; i++) {
+        const BpeToken *tb, *te;
+        size_t n_b, n_e;
+        if ((rc = bpe_encode(base, sb, f->held[i], f->held_len[i], &tb, &n_b, err)) != JF_OK ||
+            (rc = bpe_encode(ext, se, f->held[i], f->held_len[i], &te, &n_e, err)) != JF_OK)
+            break;
+        for (size_t k = 0; k < n_e; k++)
+            if (te[k].id >= nb && !seen[te[k].id - nb]) { seen[te[k].id - nb] = true; r->used++; }
+        if (text_has_japanese(f->held[i], f->held_len[i])) {
+            r->ja_lines++;
+            r->ja_chars += utf8_chars(f->held[i], f->held_len[i]);
+            r->ja_base += n_b;
+            r->ja_ext += n_e;
+            continue;
+        }
+        r->other_lines++;
+        bool same = n_b == n_e;
+        for (size_t k = 0; same && k < n_b; k++) same = tb[k].id == te[k].id;
+        r->other_changed += !same;
+    }
+    bpe_scratch_close(sb);
+    bpe_scratch_close(se);
+    jf_free(seen);
+    return rc;
+}
+
+static void extend_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: jaforge tokenizer extend --base MODEL --add N --out DIR [options] INPUT...\n"
+        "\n"
+        "Adds N Japanese pieces (16k = 16000, 32k = 32000) learned from INPUT (documents\n"
+        ".jsonl.zst / .jsonl, or plain text, one sentence per line) to the SentencePiece BPE\n"
+        "model MODEL, continuing BPE from its merges. Base ids stay; every new piece holds a\n"
+        "Japanese character, so other text encodes as before. Writes DIR/tokenizer.model,\n"
+        "DIR/tokenizer.json, DIR/tokenizer_config.json and DIR/new_pieces.tsv (id, piece, the\n"
+        "base ids it splits into), then reports on the held-out lines.\n"
+        "\n"
+        "options:\n"
+        "  --base MODEL              the tokenizer.model to extend (required)\n"
+        "  --add N                   new pieces: a number, 16k or 32k (required)\n"
+        "  --out DIR                 output folder, created when missing (required)\n"
+        "  --strip-prefix            new pieces never start with U+2581 (as llm-jp's)\n"
+        "  --heldout-every K         every K-th line is held out for the report (20; 0: none)\n"
+        "  --character-coverage F    Japanese characters the base lacks, added up to this\n"
+        "                            share of Japanese character occurrences (0.9995)\n"
+        "  --min-frequency N         pairs seen fewer times are not merged (2)\n"
+        "  -q, --quiet               no progress\n"
+        "  -h, --help                this text\n");
+}
+
+typedef struct {
+    BpeExtendOptions opt;
+    const char *base, *out;
+    unsigned every;
+    bool quiet;
+} ExtendArgs;
+
+static int extend_parse(int argc, char **argv, ExtendArgs *a)
+{
+    enum { O_BASE = 256, O_ADD, O_OUT, O_STRIP, O_EVERY, O_COV, O_MINF };
+    static const struct option LONG[] = {
+        { "base", required_argument, 0, O_BASE },
+        { "add", required_argument, 0, O_ADD },
+        { "out", required_argument, 0, O_OUT },
+        { "strip-prefix", no_argument, 0, O_STRIP },
+        { "heldout-every", required_argument, 0, O_EVERY },
+        { "character-coverage", required_argument, 0, O_COV },
+        { "min-frequency", required_argument, 0, O_MINF },
+        { "quiet", no_argument, 0, 'q' },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    bpe_extend_options_default(&a->opt, 0);
+    a->every = 20;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hq", LONG, NULL)) != -1) {
+        char *end = NULL;
+        long v = 0;
+        if (c == O_ADD || c == O_EVERY || c == O_MINF) {
+            if (c == O_ADD && !strcmp(optarg, "16k")) { a->opt.n_add = 16000; continue; }
+            if (c == O_ADD && !strcmp(optarg, "32k")) { a->opt.n_add = 32000; continue; }
+            v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || v < (c == O_EVERY ? 0 : 1) || v > 1 << 24) {
+                cli_errorf("tokenizer extend: not a valid number: '%s'", optarg);
+                return -1;
+            }
+        }
+        switch (c) {
+        case O_BASE: a->base = optarg; break;
+        case O_OUT: a->out = optarg; break;
+        case O_ADD: a->opt.n_add = (size_t)v; break;
+        case O_EVERY: a->every = (unsigned)v; break;
+        case O_MINF: a->opt.min_frequency = (uint64_t)v; break;
+        case O_STRIP: a->opt.strip_prefix = true; break;
+        case O_COV: {
+            double f = strtod(optarg, &end);
+            if (end == optarg || *end || !(f >= 0 && f <= 1)) {
+                cli_errorf("--character-coverage: expected a number in [0, 1], not '%s'", optarg);
+                return -1;
+            }
+            a->opt.character_coverage = (float)f;
+            break;
+        }
+        case 'q': a->quiet = true; break;
+        case 'h': extend_usage(stdout); return 1;
+        default: extend_usage(stderr); return -1;
+        }
+    }
+    if (!a->base || !a->out || !a->opt.n_add) {
+        cli_errorf("tokenizer extend: --base MODEL, --add N and --out DIR are required");
+        return -1;
+    }
+    if (optind >= argc) {
+        cli_errorf("tokenizer extend: no INPUT given");
+        return -1;
+    }
+    return 0;
+}
+
+static JfStatus extend_write(const SpModel *base, const SpModel *ext, const char *dir, JfError *err)
+{
+    char path[4096];
+    JfStatus rc = jf_fs_mkdir_p(dir, err);
+    if (rc != JF_OK) return rc;
+    if ((size_t)snprintf(path, sizeof path, "%s/tokenizer.model", dir) >= sizeof path)
+        return jf_error_set(err, JF_EUSAGE, dir, JF_OFFSET_UNKNOWN, "path too long");
+    if ((rc = sp_model_save(ext, path, err)) != JF_OK) return rc;
+    if ((rc = hf_export_write(ext, dir, NULL, err)) != JF_OK) return rc;
+    snprintf(path, sizeof path, "%s/new_pieces.tsv", dir);
+    return bpe_new_pieces_write(base, ext, path, err);
+}
+
+static int cli_extend(int argc, char **argv)
+{
+    ExtendArgs a = { 0 };
+    int p = extend_parse(argc, argv, &a);
+    if (p) return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    JfError err;
+    jf_error_clear(&err);
+    JfPathList files;
+    jf_pathlist_init(&files);
+    SpModel *base = NULL, *ext = NULL;
+    ExtendFeed feed = { .every = a.every };
+    int ret = CLI_EXIT_OK;
+    if (sp_model_load(a.base, &base, &err) != JF_OK) goto out_err;
+    if (bpe_extender_open(base, &a.opt, &feed.x, &err) != JF_OK) {
+        if (!err.path[0]) snprintf(err.path, sizeof err.path, "%s", a.base);
+        goto out_err;
+    }
+    for (int i = optind; i < argc; i++)
+        if (jf_fs_expand_input(argv[i], train_input_accept, &files, &err) != JF_OK) goto out_err;
+    double t0 = cli_now();
+    CliProgress prog;
+    cli_progress_start(&prog, "tokenizer extend", "files", files.count, a.quiet);
+    uint64_t docs = 0, bad = 0;
+    for (size_t i = 0; i < files.count; i++) {
+        if (feed_file(files.paths[i], extend_sink, &feed, &docs, &bad, &err) != JF_OK) goto out_err;
+        cli_progress_update(&prog, i + 1, files.paths[i]);
+    }
+    cli_progress_finish(&prog, "read");
+    double t1 = cli_now();
+    if (bpe_extender_run(feed.x, &ext, &err) != JF_OK) goto out_err;
+    double t2 = cli_now();
+    if (extend_write(base, ext, a.out, &err) != JF_OK) goto out_err;
+    const BpeExtendStats *st = bpe_extender_stats(feed.x);
+    size_t added = sp_model_size(ext) - sp_model_size(base);
+    printf("tokenizer extend: %zu + %zu = %zu pieces (%llu characters, %llu merges; asked %zu%s)\n",
+           sp_model_size(base), added, sp_model_size(ext), (unsigned long long)st->new_chars,
+           (unsigned long long)st->merges, a.opt.n_add,
+           added < a.opt.n_add ? ": the text ran out of pairs" : "");
+    if (!a.quiet)
+        fprintf(stderr,
+                "tokenizer extend: %llu documents (%llu bad), %llu sentences (%llu Japanese), "
+                "%llu unique Japanese words, %llu Japanese characters left to byte fallback, "
+                "%llu duplicate merges skipped; read %.2f s, learn %.2f s\n",
+                (unsigned long long)docs, (unsigned long long)bad,
+                (unsigned long long)st->sentences, (unsigned long long)st->ja_sentences,
+                (unsigned long long)st->unique_words, (unsigned long long)st->dropped_chars,
+                (unsigned long long)st->duplicates, t1 - t0, t2 - t1);
+    if (feed.n_held) {
+        ExtendReport r;
+        if (extend_report(base, ext, &feed, &r, &err) != JF_OK) goto out_err;
+        printf("held out: %zu lines; new pieces used: %zu of %zu\n", feed.n_held, r.used, added);
+        if (r.ja_lines)
+            printf("held out Japanese: %llu lines, %llu characters; tokens %llu -> %llu; "
+                   "characters per token %.4f -> %.4f\n",
+                   (unsigned long long)r.ja_lines, (unsigned long long)r.ja_chars,
+                   (unsigned long long)r.ja_base, (unsigned long long)r.ja_ext,
+                   r.ja_base ? (double)r.ja_chars / (double)r.ja_base : 0,
+                   r.ja_ext ? (double)r.ja_chars / (double)r.ja_ext : 0);
+        printf("held out other lines: %llu, encoded differently: %llu\n",
+               (unsigned long long)r.other_lines, (unsigned long long)r.other_changed);
+    }
+    goto out_free;
+out_err:
+    cli_report(&err);
+    ret = cli_exit_code(err.code);
+out_free:
+    for (size_t i = 0; i < feed.n_held; i++) jf_free(feed.held[i]);
+    jf_free(feed.held);
+    jf_free(feed.held_len);
+    bpe_extender_close(feed.x);
+    sp_model_close(ext);
+    sp_model_close(base);
+    jf_pathlist_free(&files);
+    return ret;
+}
+
+/* ---- stats ---- */
+
+#define STATS_MAX_MODELS 16
+
+typedef struct {
+    const char *path;
+    SpModel    *m;
+    BpeScratch *s;
+    uint64_t    tokens, bytes_fb, unk;
+} StatsModel;
+
+typedef struct {
+    StatsModel *mod;
+    size_t      n;
+    uint64_t    lines, chars, bytes;
+} StatsRun;
+
+static JfStatus stats_sink(void *ctx, const char *text, size_t len, JfError *err)
+{
+    StatsRun *r = ctx;
+    for (size_t p = 0; p < len;) {
+        const char *nl = memchr(text + p, '\n', len - p);
+        size_t n = nl ? (size_t)(nl - (text + p)) : len - p;
+        size_t k = n && text[p + n - 1] == '\r' ? n - 1 : n;
+        if (k) {
+            r->lines++;
+            r->chars += utf8_chars(text + p, k);
+            r->bytes += k;
+            for (size_t i = 0; i < r->n; i++) {
+                StatsModel *m = &r->mod[i];
+                const BpeToken *t;
+                size_t nt;
+                JfStatus rc = bpe_encode(m->m, m->s, text + p, k, &t, &nt, err);
+                if (rc != JF_OK) return rc;
+                m->tokens += nt;
+                uint32_t unk = (uint32_t)sp_model_info(m->m)->unk_id;
+                for (size_t j = 0; j < nt; j++) {
+                    m->bytes_fb += sp_model_type(m->m, t[j].id) == SP_PIECE_BYTE;
+                    m->unk += t[j].id == unk;
+                }
+            }
+        }
+        p += n + 1;
+    }
+    return JF_OK;
+}
+
+static void stats_json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20) printf("\\u%04x", c);
+        else putchar(c);
+    }
+    putchar('"');
+}
+
+static double ratio(uint64_t a, uint64_t b) { return b ? (double)a / (double)b : 0; }
+
+static void stats_print(const StatsRun *r, bool json)
+{
+    if (json) {
+        printf("{\"lines\": %llu, \"characters\": %llu, \"bytes\": %llu, \"models\": [",
+               (unsigned long long)r->lines, (unsigned long long)r->chars,
+               (unsigned long long)r->bytes);
+        for (size_t i = 0; i < r->n; i++) {
+            const StatsModel *m = &r->mod[i];
+            printf("%s{\"model\": ", i ? ", " : "");
+            stats_json_string(m->path);
+            printf(", \"pieces\": %zu, \"tokens\": %llu, \"chars_per_token\": %.6f, "
+                   "\"bytes_per_token\": %.6f, \"byte_fallback_rate\": %.6f, \"unknown_rate\": %.6f}",
+                   sp_model_size(m->m), (unsigned long long)m->tokens, ratio(r->chars, m->tokens),
+                   ratio(r->bytes, m->tokens), ratio(m->bytes_fb, m->tokens), ratio(m->unk, m->tokens));
+        }
+        printf("]}\n");
+        return;
+    }
+    printf("%llu lines, %llu characters, %llu bytes\n", (unsigned long long)r->lines,
+           (unsigned long long)r->chars, (unsigned long long)r->bytes);
+    printf("%-40s %8s %12s %12s %12s %14s %10s\n", "model", "pieces", "tokens", "chars/token",
+           "bytes/token", "byte-fallback", "unknown");
+    for (size_t i = 0; i < r->n; i++) {
+        const StatsModel *m = &r->mod[i];
+        printf("%-40s %8zu %12llu %12.4f %12.4f %13.4f%% %9.4f%%\n", m->path, sp_model_size(m->m),
+               (unsigned long long)m->tokens, ratio(r->chars, m->tokens), ratio(r->bytes, m->tokens),
+               100 * ratio(m->bytes_fb, m->tokens), 100 * ratio(m->unk, m->tokens));
+    }
+}
+
+static int cli_stats(int argc, char **argv)
+{
+    enum { O_MODEL = 256, O_JSON };
+    static const struct option LONG[] = {
+        { "model", required_argument, 0, O_MODEL },
+        { "json", no_argument, 0, O_JSON },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    StatsModel mod[STATS_MAX_MODELS];
+    StatsRun run = { mod, 0, 0, 0, 0 };
+    bool json = false;
+    int c;
+    optind = 1;
+    memset(mod, 0, sizeof mod);
+    while ((c = getopt_long(argc, argv, "h", LONG, NULL)) != -1) {
+        switch (c) {
+        case O_MODEL:
+            if (run.n == STATS_MAX_MODELS) {
+                cli_errorf("tokenizer stats: at most %d models", STATS_MAX_MODELS);
+                return CLI_EXIT_USAGE;
+            }
+            mod[run.n++].path = optarg;
+            break;
+        case O_JSON: json = true; break;
+        case 'h':
+            printf("usage: jaforge tokenizer stats --model M [--model M2 ...] [--json] FILE...\n"
+                   "Encodes every line of FILE (plain text, or documents .jsonl.zst / .jsonl) with\n"
+                   "each model and prints characters per token, bytes per token, the share of\n"
+                   "byte-fallback tokens and of <unk> tokens, one row per model (--json: one JSON\n"
+                   "object). No <s> is counted.\n");
+            return CLI_EXIT_OK;
+        default: return CLI_EXIT_USAGE;
+        }
+    }
+    if (!run.n || optind >= argc) {
+        cli_errorf("tokenizer stats: --model M and at least one FILE are required");
+        return CLI_EXIT_USAGE;
+    }
+    JfError err;
+    jf_error_clear(&err);
+    JfPathList files;
+    jf_pathlist_init(&files);
+    int ret = CLI_EXIT_OK;
+    for (size_t i = 0; i < run.n; i++) {
+        if (sp_model_load(mod[i].path, &mod[i].m, &err) != JF_OK) goto out_err;
+        if (bpe_model_check(mod[i].m, &err) != JF_OK) {
+            snprintf(err.path, sizeof err.path, "%s", mod[i].path);
+            goto out_err;
+        }
+        if (bpe_scratch_open(&mod[i].s, &err) != JF_OK) goto out_err;
+    }
+    for (int i = optind; i < argc; i++)
+        if (jf_fs_expand_input(argv[i], train_input_accept, &files, &err) != JF_OK) goto out_err;
+    uint64_t docs = 0, bad = 0;
+    for (size_t i = 0; i < files.count; i++)
+        if (feed_file(files.paths[i], stats_sink, &run, &docs, &bad, &err) != JF_OK) goto out_err;
+    stats_print(&run, json);
+    if (fflush(stdout) != 0) {
+        cli_errorf("cannot write standard output");
+        ret = CLI_EXIT_FAIL;
+    }
+    goto out_free;
+out_err:
+    cli_report(&err);
+    ret = cli_exit_code(err.code);
+out_free:
+    for (size_t i = 0; i < run.n; i++) {
+        bpe_scratch_close(mod[i].s);
+        sp_model_close(mod[i].m);
+    }
+    jf_pathlist_free(&files);
+    return ret;
+}
+
 int cli_tokenizer_main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -631,11 +1112,10 @@ int cli_tokenizer_main(int argc, char **argv)
     if (!strcmp(argv[1], "decode")) return run(argc - 1, argv + 1, true);
     if (!strcmp(argv[1], "train")) return cli_train(argc - 1, argv + 1);
     if (!strcmp(argv[1], "export-hf")) return cli_export_hf(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "extend") || !strcmp(argv[1], "stats")) {
-        cli_errorf("tokenizer %s: not implemented yet", argv[1]);
-        return CLI_EXIT_FAIL;
-    }
-    cli_errorf("tokenizer: unknown command '%s' (encode, decode, train, export-hf)", argv[1]);
+    if (!strcmp(argv[1], "extend")) return cli_extend(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "stats")) return cli_stats(argc - 1, argv + 1);
+    cli_errorf("tokenizer: unknown command '%s' (encode, decode, train, export-hf, extend, stats)",
+               argv[1]);
     usage(stderr);
     return CLI_EXIT_USAGE;
 }
