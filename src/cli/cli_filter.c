@@ -3,9 +3,13 @@
  * the run database (DIR/jaforge.db, one task per input, stage "filter") so a
  * re-run skips finished inputs, writes kept documents to DIR/kept/ and
  * rejected ones to DIR/rejected/ (failing rules in meta.rejected_by), and
- * prints the per-rule statistics as a table. The rules are the filter
+ * prints the per-rule statistics as a table. With --threads N, documents are
+ * measured in batches on N threads (one Filter each) and counted and written
+ * in input order, so the outputs do not depend on N. Kept documents get the
+ * text trimmed by footer_trim (meta.trimmed_chars). The rules are the filter
  * library's (src/filter/filter.h). */
 #include <getopt.h>
+#include <pthread.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +24,8 @@
 #include "rundb.h"
 
 #define FILTER_MAX_SET 64
+#define FILTER_MAX_THREADS 256
+#define FILTER_BATCH_PER_THREAD 32   /* documents per thread and batch */
 
 typedef struct {
     const char *profile;
@@ -29,6 +35,7 @@ typedef struct {
     bool        explain;
     bool        force;
     bool        quiet;
+    int         threads;
     JfPathList  inputs;
 } FilterArgs;
 
@@ -49,6 +56,8 @@ static void usage(FILE *f)
         "  -o, --out DIR         output directory (required unless --explain)\n"
         "  --set RULE.KEY=VALUE  override a profile key, e.g. ja_hiragana_ratio.min=0.25\n"
         "  --explain             print every rule's value, bounds and verdict per document\n"
+        "  -j, --threads N       evaluate documents on N threads (default 1); output is the\n"
+        "                        same for every N\n"
         "  --force               redo inputs already done\n"
         "  -q, --quiet           no progress display\n"
         "  -h, --help            this text\n");
@@ -67,11 +76,12 @@ static int parse_args(int argc, char **argv, FilterArgs *a)
         { "profile", required_argument, 0, 'p' }, { "out", required_argument, 0, 'o' },
         { "set", required_argument, 0, O_SET },   { "explain", no_argument, 0, O_EXPLAIN },
         { "force", no_argument, 0, O_FORCE },     { "quiet", no_argument, 0, 'q' },
-        { "help", no_argument, 0, 'h' },          { 0, 0, 0, 0 },
+        { "help", no_argument, 0, 'h' },          { "threads", required_argument, 0, 'j' },
+        { 0, 0, 0, 0 },
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:o:qh", LONG, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:o:qhj:", LONG, NULL)) != -1) {
         switch (c) {
         case 'p': a->profile = optarg; break;
         case 'o': a->out_dir = optarg; break;
@@ -82,6 +92,13 @@ static int parse_args(int argc, char **argv, FilterArgs *a)
         case O_EXPLAIN: a->explain = true; break;
         case O_FORCE: a->force = true; break;
         case 'q': a->quiet = true; break;
+        case 'j':
+            a->threads = atoi(optarg);
+            if (a->threads < 1 || a->threads > FILTER_MAX_THREADS) {
+                cli_errorf("filter: --threads takes 1..%d", FILTER_MAX_THREADS);
+                return -1;
+            }
+            break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -182,31 +199,110 @@ static void mark_rejected(JfDoc *d, const FilterVerdict *v, const char *profile)
     json_object_set_new(d->meta, "filter_profile", json_string(profile));
 }
 
-static JfStatus filter_stream(Filter *f, JfDocReader *r, JfDocWriter *kept, JfDocWriter *rej,
-                              InputCounts *ic, JfError *err)
+/* Verdicts of one batch, measured on the worker threads (one Filter each) and
+ * counted and written by the main thread in document order, so the outputs
+ * and statistics do not depend on the number of threads. */
+typedef struct {
+    Filter          **fs;
+    size_t            n_fs;
+    JfDoc            *docs;
+    size_t            n_docs;
+    FilterVerdict    *vs;
+    FilterRuleResult *res;     /* n_docs x n_rules copies (verdicts are borrowed) */
+    size_t            n_rules;
+    JfStatus         *rcs;     /* per thread */
+    JfError          *errs;
+} Batch;
+
+typedef struct {
+    Batch *b;
+    size_t t;
+} Worker;
+
+static void *batch_work(void *arg)
 {
-    JfDoc d;
-    JfStatus rc = jf_doc_init(&d);
-    while (rc == JF_OK) {
-        rc = jf_docreader_next(r, &d, err);
-        if (rc == JF_EFORMAT) {   /* a bad line: reported, skipped */
-            cli_report(err);
-            ic->bad_lines++;
-            rc = JF_OK;
-            continue;
-        }
-        if (rc != JF_ROW) break;
+    Worker *w = arg;
+    Batch *b = w->b;
+    for (size_t j = w->t; j < b->n_docs && b->rcs[w->t] == JF_OK; j += b->n_fs) {
         FilterVerdict v;
-        rc = filter_eval(f, d.id, d.text, d.text_len, d.url, &v, err);
-        if (rc != JF_OK) break;
-        if (!v.keep) mark_rejected(&d, &v, filter_name(f));
-        rc = jf_docwriter_write(v.keep ? kept : rej, &d, err);
+        const JfDoc *d = &b->docs[j];
+        b->rcs[w->t] = filter_measure(b->fs[w->t], d->text, d->text_len, d->url, &v,
+                                      &b->errs[w->t]);
+        if (b->rcs[w->t] != JF_OK) break;
+        FilterRuleResult *copy = b->res + j * b->n_rules;
+        memcpy(copy, v.results, v.n_results * sizeof *copy);
+        v.results = copy;
+        b->vs[j] = v;
     }
-    jf_doc_free(&d);
-    return rc == JF_DONE ? JF_OK : rc;
+    return NULL;
 }
 
-static JfStatus run_one(const FilterArgs *a, Filter *f, const char *path, const char *stem,
+static JfStatus batch_measure(Batch *b, JfError *err)
+{
+    pthread_t th[FILTER_MAX_THREADS];
+    Worker w[FILTER_MAX_THREADS];
+    size_t started = 0;
+    for (size_t t = 0; t < b->n_fs; t++) {
+        b->rcs[t] = JF_OK;
+        w[t] = (Worker){ b, t };
+    }
+    for (size_t t = 1; t < b->n_fs; t++) {
+        if (pthread_create(&th[t], NULL, batch_work, &w[t]) != 0) break;
+        started = t;
+    }
+    for (size_t t = started + 1; t < b->n_fs; t++) batch_work(&w[t]);   /* could not start */
+    batch_work(&w[0]);
+    for (size_t t = 1; t <= started; t++) pthread_join(th[t], NULL);
+    for (size_t t = 0; t < b->n_fs; t++)
+        if (b->rcs[t] != JF_OK) {
+            *err = b->errs[t];
+            return b->rcs[t];
+        }
+    return JF_OK;
+}
+
+/* Writes one judged document: kept ones with the trimmed text. */
+static JfStatus batch_write_doc(Filter *f, JfDoc *d, const FilterVerdict *v, JfDocWriter *kept,
+                                JfDocWriter *rej, JfError *err)
+{
+    filter_count(f, d->id, v);
+    if (!v->keep) {
+        mark_rejected(d, v, filter_name(f));
+    } else if (v->text_len < d->text_len) {   /* footer_trim cut the tail */
+        d->text[v->text_len] = '\0';
+        d->text_len = v->text_len;
+        json_object_set_new(d->meta, "trimmed_chars", json_integer((json_int_t)v->trimmed_chars));
+    }
+    return jf_docwriter_write(v->keep ? kept : rej, d, err);
+}
+
+static JfStatus filter_stream(Batch *b, size_t cap, JfDocReader *r, JfDocWriter *kept,
+                              JfDocWriter *rej, InputCounts *ic, JfError *err)
+{
+    JfStatus rc = JF_OK;
+    bool eof = false;
+    while (rc == JF_OK && !eof) {
+        b->n_docs = 0;
+        while (b->n_docs < cap) {
+            rc = jf_docreader_next(r, &b->docs[b->n_docs], err);
+            if (rc == JF_EFORMAT) {   /* a bad line: reported, skipped */
+                cli_report(err);
+                ic->bad_lines++;
+                continue;
+            }
+            if (rc != JF_ROW) break;
+            b->n_docs++;
+        }
+        if (rc == JF_DONE) eof = true;
+        else if (rc != JF_ROW) break;
+        rc = batch_measure(b, err);
+        for (size_t j = 0; rc == JF_OK && j < b->n_docs; j++)
+            rc = batch_write_doc(b->fs[0], &b->docs[j], &b->vs[j], kept, rej, err);
+    }
+    return rc;
+}
+
+static JfStatus run_one(const FilterArgs *a, Batch *b, const char *path, const char *stem,
                         InputCounts *ic, char **outputs_json, JfError *err)
 {
     char kp[PATH_MAX], rp[PATH_MAX];
@@ -217,7 +313,7 @@ static JfStatus run_one(const FilterArgs *a, Filter *f, const char *path, const 
     JfStatus rc = jf_docreader_open(path, 0, &r, err);
     if (rc == JF_OK) rc = jf_docwriter_open(kp, 3, &kw, err);
     if (rc == JF_OK) rc = jf_docwriter_open(rp, 3, &rw, err);
-    if (rc == JF_OK) rc = filter_stream(f, r, kw, rw, ic, err);
+    if (rc == JF_OK) rc = filter_stream(b, b->n_fs * FILTER_BATCH_PER_THREAD, r, kw, rw, ic, err);
     if (rc == JF_OK) rc = jf_docwriter_commit(kw, err);
     if (rc == JF_OK) rc = jf_docwriter_commit(rw, err);
     jf_docwriter_close(kw);
@@ -271,9 +367,10 @@ typedef struct {
 
 /* One input inside its task. @return JF_OK or a database error (work errors
  * are reported and recorded on the task). */
-static JfStatus input_do(const FilterArgs *a, Filter *f, RunDb *db, size_t i, FilterStats *total,
+static JfStatus input_do(const FilterArgs *a, Batch *b, RunDb *db, size_t i, FilterStats *total,
                          RunCounts *rcnt, JfError *err)
 {
+    Filter *f = b->fs[0];
     const char *path = a->inputs.paths[i];
     bool is_stdin = !strcmp(path, "-"), skip = false;
     char abspath[PATH_MAX];
@@ -301,7 +398,7 @@ static JfStatus input_do(const FilterArgs *a, Filter *f, RunDb *db, size_t i, Fi
     JfError werr;
     jf_error_clear(&werr);
     filter_stats_reset(f);
-    JfStatus wrc = run_one(a, f, path, stem, &ic, &outputs, &werr);
+    JfStatus wrc = run_one(a, b, path, stem, &ic, &outputs, &werr);
     rcnt->bad_lines += ic.bad_lines;
     if (wrc != JF_OK) {
         char msg[768];
@@ -358,8 +455,9 @@ static JfStatus open_workdir(const FilterArgs *a, RunDb **db, JfError *err)
     return rc == JF_OK ? rundb_open(path, db, err) : rc;
 }
 
-static JfStatus filter_all(const FilterArgs *a, Filter *f, RunDb *db, RunCounts *c, JfError *err)
+static JfStatus filter_all(const FilterArgs *a, Batch *b, RunDb *db, RunCounts *c, JfError *err)
 {
+    Filter *f = b->fs[0];
     FilterStats total;
     if (filter_stats_init(&total, f) != JF_OK)
         return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
@@ -367,13 +465,50 @@ static JfStatus filter_all(const FilterArgs *a, Filter *f, RunDb *db, RunCounts 
     cli_progress_start(&prog, "filter", "files", a->inputs.count, a->quiet);
     JfStatus rc = JF_OK;
     for (size_t i = 0; rc == JF_OK && i < a->inputs.count; i++) {
-        rc = input_do(a, f, db, i, &total, c, err);
+        rc = input_do(a, b, db, i, &total, c, err);
         cli_progress_update(&prog, i + 1, NULL);
     }
     cli_progress_finish(&prog, NULL);
     print_table(filter_name(f), &total, c);
     filter_stats_free(&total);
     return rc;
+}
+
+static void batch_close(Batch *b)
+{
+    for (size_t t = 1; b->fs && t < b->n_fs; t++) filter_close(b->fs[t]);
+    for (size_t j = 0; b->docs && j < b->n_fs * FILTER_BATCH_PER_THREAD; j++)
+        jf_doc_free(&b->docs[j]);
+    free(b->fs);
+    free(b->docs);
+    free(b->vs);
+    free(b->res);
+    free(b->rcs);
+    free(b->errs);
+}
+
+/* One Filter per thread (f is the first), documents and verdicts for a batch. */
+static JfStatus batch_open(const FilterArgs *a, Filter *f, Batch *b, JfError *err)
+{
+    size_t n = (size_t)(a->threads > 0 ? a->threads : 1), cap = n * FILTER_BATCH_PER_THREAD;
+    *b = (Batch){ .n_fs = n, .n_rules = filter_rule_count(f) };
+    b->fs = calloc(n, sizeof *b->fs);
+    b->docs = calloc(cap, sizeof *b->docs);
+    b->vs = calloc(cap, sizeof *b->vs);
+    b->res = calloc(cap * (b->n_rules ? b->n_rules : 1), sizeof *b->res);
+    b->rcs = calloc(n, sizeof *b->rcs);
+    b->errs = calloc(n, sizeof *b->errs);
+    if (!b->fs || !b->docs || !b->vs || !b->res || !b->rcs || !b->errs)
+        return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+    for (size_t j = 0; j < cap; j++)
+        if (jf_doc_init(&b->docs[j]) != JF_OK)
+            return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+    b->fs[0] = f;
+    for (size_t t = 1; t < n; t++) {
+        JfStatus rc = filter_open(a->profile, a->sets, a->n_sets, &b->fs[t], err);
+        if (rc != JF_OK) return rc;
+    }
+    return JF_OK;
 }
 
 int cli_filter_main(int argc, char **argv)
@@ -402,14 +537,17 @@ int cli_filter_main(int argc, char **argv)
         int64_t run_id = 0;
         RunCounts counts = { 0 };
         char *cmdline = cli_command_line(argc, argv);
-        rc = open_workdir(&a, &db, &err);
+        Batch b;
+        rc = batch_open(&a, f, &b, &err);
+        if (rc == JF_OK) rc = open_workdir(&a, &db, &err);
         if (rc == JF_OK)
             rc = rundb_run_begin(db, cmdline ? cmdline : "jaforge filter", &run_id, &err);
-        if (rc == JF_OK) rc = filter_all(&a, f, db, &counts, &err);
+        if (rc == JF_OK) rc = filter_all(&a, &b, db, &counts, &err);
         if (rc != JF_OK) cli_report(&err);
         code = rc != JF_OK ? cli_exit_code(rc) : counts.failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
         if (db && run_id) rundb_run_end(db, run_id, code, &err);
         rundb_close(db);
+        batch_close(&b);
         free(cmdline);
     }
     filter_close(f);

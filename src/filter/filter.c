@@ -36,6 +36,7 @@ struct Filter {
     FilterRuleResult *results;
     FilterText        text;
     FilterStats       stats;
+    bool              has_trim;   /* a rule rewrites documents (footer_trim) */
 };
 
 static bool file_exists(const char *p)
@@ -103,6 +104,7 @@ static JfStatus rule_add(Filter *f, const FilterRuleDef *d, const JfConfig *cfg,
     snprintf(key, sizeof key, "%s.max", d->name);
     if ((rc = parse_bound(cfg, key, d->max, &r->max, err)) != JF_OK) return rc;
     if (d->setup && (rc = d->setup(r, cfg, base_dir, err)) != JF_OK) return rc;
+    if (d->trim) f->has_trim = true;
     f->n_rules++;
     return JF_OK;
 }
@@ -241,30 +243,62 @@ static uint64_t utf8_count(const char *s, size_t len)
     return n;
 }
 
+/* Runs the trimming rules (in profile order) on text[0..len).
+ * @return the kept length, a prefix of the text. */
+static size_t trim_all(Filter *f, const char *text, size_t len, FilterVerdict *v)
+{
+    for (size_t i = 0; i < f->n_rules; i++) {
+        const FilterRuleConf *r = &f->rules[i];
+        if (!r->def->trim) continue;
+        FilterRuleResult *res = &f->results[i];
+        len = r->def->trim(r, text, len, &res->value);
+        res->outcome = bound_pass(r, res->value) ? FILTER_PASS : FILTER_FAIL;
+        v->trimmed_chars += (uint64_t)res->value;
+    }
+    v->text_len = len;
+    return len;
+}
+
+static void verdict_fail(FilterVerdict *v, size_t i)
+{
+    if (v->first_fail == SIZE_MAX || i < v->first_fail) v->first_fail = i;
+    v->n_fail++;
+    v->keep = false;
+}
+
 JfStatus filter_measure(Filter *f, const char *text, size_t len, const char *url,
                         FilterVerdict *v, JfError *err)
 {
     if (!text) { text = ""; len = 0; }
     *v = (FilterVerdict){ .keep = true, .first_fail = SIZE_MAX, .n_results = f->n_rules,
-                          .results = f->results, .chars = utf8_count(text, len) };
+                          .results = f->results, .chars = utf8_count(text, len),
+                          .text_len = len };
+    for (size_t i = 0; i < f->n_rules; i++) {
+        const FilterRuleConf *r = &f->rules[i];
+        f->results[i] = (FilterRuleResult){ r->def->name, NAN, r->min, r->max,
+                                            r->def->max_strict, FILTER_SKIP };
+    }
+    size_t full_len = len;
+    if (f->has_trim) len = trim_all(f, text, len, v);
     bool skip = false, loaded = false;
     for (size_t i = 0; i < f->n_rules; i++) {
         const FilterRuleConf *r = &f->rules[i];
         FilterRuleResult *res = &f->results[i];
-        *res = (FilterRuleResult){ r->def->name, NAN, r->min, r->max, r->def->max_strict,
-                                   FILTER_SKIP };
+        if (r->def->trim) {
+            if (res->outcome == FILTER_FAIL) verdict_fail(v, i);
+            continue;
+        }
         if (skip) continue;
         if (!loaded && r->def->measure != filter_m_bytes) {
             if (filter_text_load(&f->text, text, len, url) != JF_OK) goto oom;
             loaded = true;
         }
-        if (r->def->measure == filter_m_bytes) res->value = (double)len;
+        /* max_bytes bounds the work on the document as given, before trimming */
+        if (r->def->measure == filter_m_bytes) res->value = (double)full_len;
         else if (r->def->measure(&f->text, r, &res->value) != JF_OK) goto oom;
         res->outcome = bound_pass(r, res->value) ? FILTER_PASS : FILTER_FAIL;
         if (res->outcome == FILTER_PASS) continue;
-        if (v->first_fail == SIZE_MAX) v->first_fail = i;
-        v->n_fail++;
-        v->keep = false;
+        verdict_fail(v, i);
         if (r->def->measure == filter_m_bytes) skip = true;   /* too big to analyse */
     }
     return JF_OK;
@@ -273,7 +307,7 @@ oom:
                         "out of memory measuring a document");
 }
 
-static void stats_count(FilterStats *s, const char *id, const FilterVerdict *v)
+void filter_stats_count(FilterStats *s, const char *id, const FilterVerdict *v)
 {
     s->docs++;
     s->chars += v->chars;
@@ -296,11 +330,16 @@ static void stats_count(FilterStats *s, const char *id, const FilterVerdict *v)
     }
 }
 
+void filter_count(Filter *f, const char *id, const FilterVerdict *v)
+{
+    filter_stats_count(&f->stats, id, v);
+}
+
 JfStatus filter_eval(Filter *f, const char *id, const char *text, size_t len, const char *url,
                      FilterVerdict *v, JfError *err)
 {
     JfStatus rc = filter_measure(f, text, len, url, v, err);
-    if (rc == JF_OK) stats_count(&f->stats, id, v);
+    if (rc == JF_OK) filter_stats_count(&f->stats, id, v);
     return rc;
 }
 

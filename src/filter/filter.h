@@ -6,8 +6,9 @@
  * any failing rule, a few sample ids).
  *
  * Rule definitions are in docs/filters.md; the rule table is filter_rules.c.
- * This file does not read or write document files, and it does not modify
- * documents (no footer trimming yet): the CLI does I/O.
+ * This file does not read or write document files: the CLI does I/O. Trimming
+ * rules (footer_trim) shorten a document: the verdict says how many bytes of
+ * the text to keep (always a prefix); the other rules measure that prefix.
  *
  * A Filter is single-threaded (it owns per-document scratch memory): open one
  * per thread. */
@@ -48,7 +49,10 @@ typedef struct {
     size_t                  n_fail;
     size_t                  n_results;
     const FilterRuleResult *results;
-    uint64_t                chars;        /* code points of the text */
+    uint64_t                chars;        /* code points of the text as given */
+    size_t                  text_len;     /* bytes kept: text[0..text_len) is the document's
+                                             text after trimming rules (footer_trim) */
+    uint64_t                trimmed_chars;/* characters (non-white-space) cut by trimming */
 } FilterVerdict;
 
 #define FILTER_SAMPLES 3
@@ -102,6 +106,13 @@ JfStatus filter_eval(Filter *f, const char *id, const char *text, size_t len, co
 /* Like filter_eval but leaves the statistics alone (for --explain). */
 JfStatus filter_measure(Filter *f, const char *text, size_t len, const char *url,
                         FilterVerdict *v, JfError *err);
+
+/* Adds one verdict to s (id names it among the samples; may be NULL): what
+ * filter_eval does, for callers that measure in other threads and count in
+ * document order. */
+void filter_stats_count(FilterStats *s, const char *id, const FilterVerdict *v);
+/* filter_stats_count into this Filter's own statistics. */
+void filter_count(Filter *f, const char *id, const FilterVerdict *v);
 
 /* Statistics of this Filter since open or the last reset (borrowed). */
 const FilterStats *filter_stats(const Filter *f);

@@ -61,6 +61,13 @@ typedef struct {
     size_t        gram_cap;
     int           gram_unit;             /* -1: none yet for this document */
     size_t        gram_n;
+
+    /* morphemes (MeCab), computed on demand by the first morpheme rule */
+    bool      have_morphs;
+    uint64_t *morph_hash;                /* n_morphs: hash of each surface */
+    uint32_t *morph_len;                 /* n_morphs: characters of each surface */
+    size_t    n_morphs, morph_cap;
+    size_t    n_nouns;                   /* morphemes whose POS is 名詞 */
 } FilterText;
 
 void     filter_text_init(FilterText *t);
@@ -141,7 +148,12 @@ typedef JfStatus FilterSetupFn(FilterRuleConf *rc, const JfConfig *cfg, const ch
                                JfError *err);
 typedef void FilterTeardownFn(FilterRuleConf *rc);
 
-enum { FILTER_UNIT_CHAR = 0, FILTER_UNIT_WORD = 1 };
+enum { FILTER_UNIT_CHAR = 0, FILTER_UNIT_WORD = 1, FILTER_UNIT_MORPH = 2 };
+
+/* Cuts a document: @return the new length (a prefix of text) and sets *value
+ * (what the rule reports, e.g. characters cut). Runs before any measure. */
+typedef size_t FilterTrimFn(const FilterRuleConf *rc, const char *text, size_t len,
+                            double *value);
 
 struct FilterRuleDef {
     const char       *name;
@@ -153,7 +165,18 @@ struct FilterRuleDef {
     FilterSetupFn    *setup;        /* NULL: no extra keys */
     FilterTeardownFn *teardown;
     const char       *extra_key;    /* the one extra key setup reads ("files"), or NULL */
+    FilterTrimFn     *trim;         /* non-NULL: the rule rewrites the document (no measure) */
 };
+
+/* ---- MeCab (filter_mecab.c) ---- */
+typedef struct FilterMecab FilterMecab;   /* model + tagger + lattice: one per Filter (thread) */
+#define FILTER_MECAB_DICDIR "/var/lib/mecab/dic/ipadic-utf8"
+/* Opens MeCab with "-d dicdir" (always given: installing unidic changes the default).
+ * @return JF_OK, JF_EIO (err says why MeCab refused). */
+JfStatus filter_mecab_open(const char *dicdir, FilterMecab **out, JfError *err);
+void     filter_mecab_close(FilterMecab *m);   /* accepts NULL */
+/* Fills t's morphemes (once per document). @return JF_OK or JF_ENOMEM. */
+JfStatus filter_text_morphs(FilterText *t, FilterMecab *m);
 
 /* The rule table (filter_rules.c). @return NULL when unknown. */
 const FilterRuleDef *filter_rule_find(const char *name);
@@ -170,6 +193,11 @@ FilterMeasureFn filter_m_dup_line_frac, filter_m_dup_line_char_frac, filter_m_du
 FilterMeasureFn filter_m_ng_word_frac, filter_m_host_blocked;
 FilterSetupFn   filter_setup_ng_words, filter_setup_hosts;
 FilterTeardownFn filter_teardown_ng_words, filter_teardown_hosts;
+FilterMeasureFn filter_m_noun_ratio, filter_m_morph_dup_ngram_frac, filter_m_zstd_ratio,
+    filter_m_pattern_count;
+FilterSetupFn    filter_setup_mecab, filter_setup_zstd;
+FilterTeardownFn filter_teardown_mecab, filter_teardown_zstd;
+FilterTrimFn     filter_trim_footer;
 FilterMeasureFn filter_m_word_count, filter_m_mean_word_len, filter_m_symbol_word_ratio,
     filter_m_bullet_line_frac, filter_m_ellipsis_line_frac, filter_m_alpha_word_frac,
     filter_m_stop_word_count, filter_m_terminal_punct_line_frac, filter_m_lorem_ipsum,

@@ -11,8 +11,9 @@
 #define NONE NAN
 #define C FILTER_UNIT_CHAR
 #define W FILTER_UNIT_WORD
+#define M FILTER_UNIT_MORPH
 /* A rule without word lists, max inclusive. */
-#define R(name, fn, n, unit, lo, hi) { name, fn, n, unit, lo, hi, false, NULL, NULL, NULL }
+#define R(name, fn, n, unit, lo, hi) { name, fn, n, unit, lo, hi, false, NULL, NULL, NULL, NULL }
 
 static const FilterRuleDef RULES[] = {
     /* name                           measure                           n  unit min  max */
@@ -40,9 +41,21 @@ static const FilterRuleDef RULES[] = {
     R("ja_dup_9gram_char_frac",       filter_m_dup_ngram_frac,            9, C, NONE, 0.11),
     R("ja_dup_10gram_char_frac",      filter_m_dup_ngram_frac,           10, C, NONE, 0.10),
     { "ja_ng_word_ratio",          filter_m_ng_word_frac,            0, C, NONE, 0.05, true,
-      filter_setup_ng_words, filter_teardown_ng_words, "files" },
+      filter_setup_ng_words, filter_teardown_ng_words, "files", NULL },
     { "host_blocklist",            filter_m_host_blocked,            0, C, NONE, 0,    false,
-      filter_setup_hosts, filter_teardown_hosts, "files" },
+      filter_setup_hosts, filter_teardown_hosts, "files", NULL },
+    /* Swallow footer trimming: rewrites the document; value = characters cut */
+    { "footer_trim",               NULL,                             0, C, NONE, NONE, false,
+      filter_setup_ng_words, filter_teardown_ng_words, "files", filter_trim_footer },
+    /* LLM-jp / HojiChar family (optional) */
+    { "ja_noun_ratio",             filter_m_noun_ratio,              0, M, NONE, 0.8,  false,
+      filter_setup_mecab, filter_teardown_mecab, "mecab", NULL },
+    { "ja_dup_word_7gram_char_frac", filter_m_morph_dup_ngram_frac,  7, M, NONE, 0.13, false,
+      filter_setup_mecab, filter_teardown_mecab, "mecab", NULL },
+    { "ja_zstd_ratio",             filter_m_zstd_ratio,              0, C, 0.2,  0.9,  false,
+      filter_setup_zstd, filter_teardown_zstd, NULL, NULL },
+    { "ja_bbs_ad_patterns",        filter_m_pattern_count,           0, C, NONE, 14,   false,
+      filter_setup_ng_words, filter_teardown_ng_words, "files", NULL },
     /* Gopher (English) */
     R("en_word_count",                filter_m_word_count,                0, W, 50,   100000),
     R("en_mean_word_len",             filter_m_mean_word_len,             0, W, 3,    10),

@@ -88,6 +88,15 @@ JfStatus filter_m_dup_para_char_frac(FilterText *t, const FilterRuleConf *rc, do
 static JfStatus unit_tokens(FilterText *t, int unit, const uint64_t **tok, const uint32_t **len,
                             size_t *n, size_t *total)
 {
+    if (unit == FILTER_UNIT_MORPH) {   /* filter_text_morphs ran (the rule's measure) */
+        *tok = t->morph_hash;
+        *len = t->morph_len;
+        *n = t->n_morphs;
+        size_t s = 0;
+        for (size_t i = 0; i < t->n_morphs; i++) s += t->morph_len[i];
+        *total = t->n_cp > s ? t->n_cp : s;
+        return JF_OK;
+    }
     if (unit == FILTER_UNIT_WORD) {
         if (filter_text_words(t) != JF_OK) return JF_ENOMEM;
         *tok = t->word_hash;

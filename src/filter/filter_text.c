@@ -29,6 +29,8 @@ void filter_text_free(FilterText *t)
     jf_free(t->tok_len);
     jf_free(t->gram_h);
     jf_free(t->gram_slot);
+    jf_free(t->morph_hash);
+    jf_free(t->morph_len);
     filter_counter_free(&t->counter);
     memset(t, 0, sizeof *t);
 }
@@ -104,6 +106,8 @@ JfStatus filter_text_load(FilterText *t, const char *text, size_t len, const cha
     t->n_cp = t->n_hira = t->n_kata = t->n_kanji = 0;
     t->all_cp = 0;
     t->have_lines = t->have_sents = t->have_paras = t->have_words = false;
+    t->have_morphs = false;
+    t->n_morphs = t->n_nouns = 0;
     t->gram_unit = -1;
     /* at most one code point per byte */
     if (grow((void **)&t->cp, &t->cp_cap, len + 1, sizeof *t->cp) != JF_OK) return JF_ENOMEM;

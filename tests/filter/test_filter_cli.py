@@ -83,9 +83,9 @@ def parse_table(stdout):
     return rows
 
 
-def outputs(out):
-    kept = read_docs(os.path.join(out, "kept", "sample.jsonl.zst"))
-    rej = read_docs(os.path.join(out, "rejected", "sample.jsonl.zst"))
+def outputs(out, stem="sample"):
+    kept = read_docs(os.path.join(out, "kept", stem + ".jsonl.zst"))
+    rej = read_docs(os.path.join(out, "rejected", stem + ".jsonl.zst"))
     return kept, rej
 
 
@@ -183,6 +183,33 @@ for prof in ("gopher-en", "c4-en"):
         got = {d["id"] for d in j if "en_word_count" in d["meta"]["rejected_by"]}
         check(want == got, f"en_word_count agrees with Python ({len(want)} vs {len(got)})")
         check(len(k) > 0, f"gopher-en keeps some Debian reference pages ({len(k)})")
+
+# ---- --threads: same bytes for every N; footer trimming rewrites kept documents ----
+FOOT = "会社概要 | お問い合わせ\nCopyright 2024 Example\n"
+trim_in = os.path.join(work, "trim-in.jsonl")
+with open(trim_in, "w", encoding="utf-8") as fo:
+    for d in ja_docs:
+        e = dict(d)
+        e["text"] = d["text"].rstrip("\n") + "\n" + FOOT
+        fo.write(json.dumps(e, ensure_ascii=False) + "\n")
+sets = ["--set", "ja_dup_5gram_char_frac.enabled=false", "--set", "ja_zstd_ratio.enabled=true",
+        "--set", "ja_noun_ratio.enabled=true", "--set", "ja_bbs_ad_patterns.enabled=true"]
+outs = {}
+for n in (1, 3):
+    o = os.path.join(work, f"threads{n}")
+    r = run(["filter", "-q", "--profile", "swallow-ja", "--threads", str(n), "--out", o, trim_in] + sets)
+    check(r.returncode == 0, f"--threads {n} exit 0 ({r.stderr[-300:]})")
+    outs[n] = (r.stdout, [open(os.path.join(o, sub, "trim-in.jsonl.zst"), "rb").read()
+                          for sub in ("kept", "rejected")])
+check(outs[1] == outs[3], "--threads 1 and 3: same kept/rejected bytes and table")
+k, j = outputs(os.path.join(work, "threads3"), "trim-in")
+check(len(k) > 0, f"some pages kept with MeCab rules on ({len(k)})")
+orig = {d["id"]: d["text"] for d in ja_docs}
+check(all(d["text"] == orig[d["id"]].rstrip("\n \t\r") and d["meta"]["trimmed_chars"] == 31
+          for d in k), "kept pages: the appended footer is cut, meta.trimmed_chars = 31")
+check(all(d["text"].endswith(FOOT) for d in j), "rejected pages keep their text as given")
+check(run(["filter", "--profile", "swallow-ja", "--threads", "0", "--out", work, JA]).returncode == 2,
+      "--threads 0: exit 2")
 
 # ---- bad usage ----
 check(run(["filter", "--out", work, JA]).returncode == 2, "no --profile: exit 2")

@@ -169,6 +169,27 @@ static void b_short(JfBuf *b, int k)
     for (int i = 0; i < 10; i++) rep(b, i < k ? "a b\n" : "a b c\n", 1);
 }
 
+/* MeCab rules: morphemes checked with `mecab -d /var/lib/mecab/dic/ipadic-utf8`:
+ * 猫 犬 鳥 馬 牛 are each one 名詞 (space separated), が is 助詞. */
+static void b_nouns(JfBuf *b, int k)   /* k nouns + が */
+{
+    static const char *const N[] = { "猫 ", "犬 ", "鳥 ", "馬 ", "牛 " };
+    for (int i = 0; i < k; i++) rep(b, N[i], 1);
+    rep(b, "が", 1);
+}
+/* space-separated single kanji are one morpheme each: 7 of them twice + k unique */
+static void b_morph7(JfBuf *b, int k)
+{
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < 7; i++) { uniq(b, 1, i); rep(b, " ", 1); }
+    for (int i = 0; i < k; i++) { uniq(b, 1, 100 + i); rep(b, " ", 1); }
+}
+static void b_ads(JfBuf *b, int k)   /* k ads, one overlapping pair counted once */
+{
+    uniq(b, 50, 0);
+    rep(b, "送料無料", k);
+}
+
 typedef struct {
     const char *id;
     const char *rule;
@@ -235,6 +256,12 @@ static const RuleCase CASES[] = {
     { "filter-7.5", "host_blocklist", b_plain, 0, 0, "http://notblocked.example/", 0, true },
     { "filter-7.6", "host_blocklist", b_plain, 0, 0, "http://example.com/", 0, true },
     { "filter-7.7", "host_blocklist", b_plain, 0, 0, NULL, 0, true },
+    { "filter-11.1", "ja_noun_ratio", b_nouns, 4, 0, 0, 0.8, true },
+    { "filter-11.2", "ja_noun_ratio", b_nouns, 5, 0, 0, 5.0 / 6, false },
+    { "filter-11.3", "ja_dup_word_7gram_char_frac", b_morph7, 40, 0, 0, 7.0 / 54, true },
+    { "filter-11.4", "ja_dup_word_7gram_char_frac", b_morph7, 39, 0, 0, 7.0 / 53, false },
+    { "filter-11.5", "ja_bbs_ad_patterns", b_ads, 14, 0, 0, 14, true },
+    { "filter-11.6", "ja_bbs_ad_patterns", b_ads, 15, 0, 0, 15, false },
     { "filter-8.1", "en_word_count", b_words, 49, 0, 0, 49, false },
     { "filter-8.2", "en_word_count", b_words, 50, 0, 0, 50, true },
     { "filter-8.3", "en_mean_word_len", b_wordlen, 2, 0, 0, 2, false },
@@ -290,6 +317,8 @@ static int setup_dir(void **state)
     if (!mkdtemp(g_dir)) return -1;
     write_file("ng.txt", "# test\nアダルト\n\n  カジノ  \n");
     write_file("hosts.txt", "# ut1\nblocked.example\n*.spam.example.com\n");
+    write_file("ads.txt", "送料無料\nID:\nID:I\n");
+    write_file("footer.txt", "Copyright\n会社概要\nお問い合わせ\n");
     return 0;
 }
 
@@ -306,8 +335,11 @@ static Filter *one_rule(const char *rule)
 {
     char ini[512];
     snprintf(ini, sizeof ini, "[profile]\nname = t\n[%s]\nenabled = true\n%s", rule,
-             !strcmp(rule, "ja_ng_word_ratio") ? "files = ng.txt\n"
-             : !strcmp(rule, "host_blocklist") ? "files = hosts.txt\n" : "");
+             !strcmp(rule, "ja_ng_word_ratio")     ? "files = ng.txt\n"
+             : !strcmp(rule, "host_blocklist")     ? "files = hosts.txt\n"
+             : !strcmp(rule, "ja_bbs_ad_patterns") ? "files = ads.txt\n"
+             : !strcmp(rule, "footer_trim")        ? "files = footer.txt\n"
+                                                   : "");
     JfConfig *c;
     JfError err;
     assert_int_equal(jf_config_load_string(ini, "t.ini", &c, &err), JF_OK);
@@ -413,7 +445,7 @@ static void huge_line(void **state)
     assert_int_equal(filter_eval(f, "big", s, n - n % 3, NULL, &v, &err), JF_OK);
     assert_false(v.keep);
     assert_string_equal(v.results[v.first_fail].rule, "max_bytes");
-    assert_int_equal(v.results[1].outcome, FILTER_SKIP);
+    assert_int_equal(v.results[v.n_results - 1].outcome, FILTER_SKIP);
     filter_close(f);
     /* raised limit: the whole 20 MB line is analysed, one sentence of 7M characters */
     char path[512], set[] = "max_bytes.max=33554432";
@@ -465,6 +497,145 @@ static JfStatus load_ini(const char *ini, Filter **f, JfError *err)
     JfStatus rc = filter_open_config(c, g_dir, f, err);
     jf_config_close(c);
     return rc;
+}
+
+/* One rule from an INI snippet (bounds and keys given), measured on text. */
+static const FilterRuleResult *measure_ini(Filter **f, const char *ini, const char *text,
+                                           FilterVerdict *v)
+{
+    JfError err;
+    assert_int_equal(load_ini(ini, f, &err), JF_OK);
+    assert_int_equal(filter_eval(*f, "x", text, strlen(text), NULL, v, &err), JF_OK);
+    return &v->results[v->n_results - 1];
+}
+
+/* zstd ratio: default window fails very repetitive text; at the measured value
+ * a bound equal to it passes and the next double above (below) fails. */
+static void zstd_window(void **state)
+{
+    (void)state;
+    JfBuf b;
+    jf_buf_init(&b, 0);
+    rep(&b, "あ", 5000);
+    Filter *f = one_rule("ja_zstd_ratio");
+    FilterVerdict v;
+    JfError err;
+    assert_int_equal(filter_eval(f, "x", (const char *)b.data, b.len, NULL, &v, &err), JF_OK);
+    assert_true(v.results[1].value > 0 && v.results[1].value < 0.01);
+    assert_false(v.keep);
+    filter_close(f);
+    const char *text = "吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。"
+                       "何でも薄暗いじめじめした所でニャーニャー泣いていた事だけは記憶している。";
+    char ini[256];
+    f = one_rule("ja_zstd_ratio");
+    assert_int_equal(filter_eval(f, "x", text, strlen(text), NULL, &v, &err), JF_OK);
+    double r = v.results[1].value;
+    assert_true(r > 0.5 && r < 1.2);   /* short text: little to gain */
+    filter_close(f);
+    snprintf(ini, sizeof ini, "[ja_zstd_ratio]\nmin = %.17g\nmax = none\n", r);
+    assert_true(measure_ini(&f, ini, text, &v)->outcome == FILTER_PASS);
+    filter_close(f);
+    snprintf(ini, sizeof ini, "[ja_zstd_ratio]\nmin = %.17g\nmax = none\n", nextafter(r, 2));
+    assert_true(measure_ini(&f, ini, text, &v)->outcome == FILTER_FAIL);
+    filter_close(f);
+    snprintf(ini, sizeof ini, "[ja_zstd_ratio]\nmin = none\nmax = %.17g\n", nextafter(r, 0));
+    assert_true(measure_ini(&f, ini, text, &v)->outcome == FILTER_FAIL);
+    filter_close(f);
+    jf_buf_free(&b);
+}
+
+/* BBS/ad patterns: a match overlapping the previous counted one is not counted. */
+static void pattern_overlap(void **state)
+{
+    (void)state;
+    Filter *f;
+    FilterVerdict v;
+    const FilterRuleResult *r =
+        measure_ini(&f, "[ja_bbs_ad_patterns]\nfiles = ads.txt\n", "xID:ID:x送料無料", &v);
+    /* matches are taken by their end: ID: (1..4), ID:I would start inside it
+     * and is skipped, ID: (4..7), 送料無料 */
+    assert_int_equal((int)r->value, 3);
+    filter_close(f);
+}
+
+typedef struct {
+    const char *id;
+    const char *text;
+    size_t      kept;      /* bytes kept */
+    double      cut;       /* characters cut */
+} FooterCase;
+
+#define BODY "本文の行はとても長いので、フッターではありません。本文の行はとても長いので、フッターではありません。本文の行はとても長いので、フッターではありません。\n"
+static const FooterCase FOOTER[] = {
+    /* keyword, short non-keyword, keyword lines under a body line: cut at 会社概要 */
+    { "footer-1.1", BODY "会社概要 | お問い合わせ\n短い行\nCopyright 2024 Example\n",
+      sizeof BODY - 2, 13 + 3 + 18 },
+    /* one keyword line over three plain short lines: under half, kept whole */
+    { "footer-1.2", BODY "お問い合わせ\nA\nB\nC\n", sizeof BODY + 24, 0 },
+    /* two of four: exactly half, cut */
+    { "footer-1.3", BODY "お問い合わせ\nA\nCopyright\nB\n", sizeof BODY - 2, 6 + 1 + 9 + 1 },
+    /* a keyword inside a long (body) line is not a footer */
+    { "footer-1.4", BODY, sizeof BODY - 1, 0 },
+    /* everything is footer: empty text */
+    { "footer-1.5", "Copyright\n\n  \n会社概要\n", 0, 13 },
+    { "footer-1.6", "", 0, 0 },
+};
+
+static void footer_trim(void **state)
+{
+    (void)state;
+    Filter *f = one_rule("footer_trim");
+    for (size_t i = 0; i < sizeof FOOTER / sizeof *FOOTER; i++) {
+        const FooterCase *tc = &FOOTER[i];
+        FilterVerdict v;
+        JfError err;
+        assert_int_equal(filter_eval(f, tc->id, tc->text, strlen(tc->text), NULL, &v, &err), JF_OK);
+        if (v.text_len != tc->kept || v.results[1].value != tc->cut)
+            fail_msg("%s: kept %zu bytes (want %zu), cut %g (want %g)", tc->id, v.text_len,
+                     tc->kept, v.results[1].value, tc->cut);
+        assert_true(v.keep);
+        assert_int_equal(v.trimmed_chars, (uint64_t)tc->cut);
+    }
+    filter_close(f);
+    /* the other rules measure the trimmed text; a max on footer_trim can reject */
+    Filter *g;
+    FilterVerdict v;
+    assert_int_equal(load_ini("[footer_trim]\nfiles = footer.txt\nmax = 10\n[ja_min_chars]\nmin = 75\n",
+                              &g, &(JfError){ 0 }), JF_OK);
+    assert_int_equal(filter_eval(g, "x", FOOTER[0].text, strlen(FOOTER[0].text), NULL, &v,
+                                 &(JfError){ 0 }), JF_OK);
+    assert_false(v.keep);
+    assert_string_equal(v.results[v.first_fail].rule, "footer_trim");
+    assert_int_equal(v.results[2].outcome, FILTER_PASS);
+    assert_int_equal((int)v.results[2].value, 75);   /* the body line only */
+    filter_close(g);
+}
+
+/* The dictionary comes from an INI named by the rule's "mecab" key; a missing
+ * dictionary is an error naming it. */
+static void mecab_dictionary(void **state)
+{
+    (void)state;
+    write_file("mecab-bad.ini", "[mecab]\ndicdir = /nonexistent/dic\n");
+    Filter *f = NULL;
+    JfError err;
+    assert_int_equal(load_ini("[ja_noun_ratio]\nmecab = mecab-bad.ini\n", &f, &err), JF_EIO);
+    assert_non_null(strstr(err.msg, "MeCab"));
+    assert_null(f);
+    char ini[700];
+    snprintf(ini, sizeof ini, "[ja_noun_ratio]\nmecab = %s/dicts/mecab.ini\n"
+             "[ja_dup_word_7gram_char_frac]\nmecab = %s/dicts/mecab.ini\n",
+             JF_TEST_SRC_DIR, JF_TEST_SRC_DIR);
+    FilterVerdict v;
+    measure_ini(&f, ini, "今日は良い天気です。", &v);
+    assert_true(fabs(v.results[1].value - 2.0 / 6) < 1e-12);   /* 今日 天気 of 6 morphemes */
+    assert_true(v.results[2].value == 0);
+    filter_close(f);
+    char path[512];
+    snprintf(path, sizeof path, "%s/filters/llmjp-ja.ini", JF_TEST_SRC_DIR);
+    assert_int_equal(filter_open(path, NULL, 0, &f, &err), JF_OK);
+    assert_string_equal(filter_name(f), "llmjp-ja");
+    filter_close(f);
 }
 
 static void profile_format(void **state)
@@ -601,6 +772,10 @@ int main(void)
         cmocka_unit_test(huge_line),
         cmocka_unit_test(out_of_memory),
         cmocka_unit_test(profile_format),
+        cmocka_unit_test(zstd_window),
+        cmocka_unit_test(pattern_overlap),
+        cmocka_unit_test(footer_trim),
+        cmocka_unit_test(mecab_dictionary),
         cmocka_unit_test(statistics),
         cmocka_unit_test(matcher_and_hosts),
     };
