@@ -12,6 +12,7 @@ PKGS=(
   mecab libmecab-dev mecab-ipadic-utf8
   libssl-dev libinih-dev libdatrie-dev libprotobuf-c-dev protobuf-c-compiler
   sentencepiece python3-sentencepiece python3-numpy
+  chromium fonts-noto-cjk clang libclang-rt-14-dev
   wget python3 zstd ca-certificates
 )
 # Node.js may come from another packaging that bundles npm: ask for it only when absent.

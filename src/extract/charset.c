@@ -599,7 +599,7 @@ JfStatus charset_to_utf8(const char *icu_name, const uint8_t *in, size_t len, Jf
         if (n_replaced) *n_replaced = bad;
         return JF_OK;
     }
-    UConverter *cnv;
+    UConverter *cnv = NULL;
     JfStatus rc = charset_open_converter(icu_name, &cnv, err);
     if (rc != JF_OK) return rc;
     U16Sink sink = {0};
@@ -698,7 +698,7 @@ static void guess_set(CharsetGuess *g, const char *name, const char *source, int
 static JfStatus charset_decode_stats(const char *icu, const uint8_t *s, size_t len, bool complete,
                                      U16Sink *sink, JfError *err)
 {
-    UConverter *cnv;
+    UConverter *cnv = NULL;
     JfStatus rc = charset_open_converter(icu, &cnv, err);
     if (rc != JF_OK) return rc;
     JfBuf tmp;
