@@ -153,94 +153,87 @@ void rope_backward(float *dinp, const float *dout, const float *cos_t, const flo
 
 /* ---- causal multi-head attention ---------------------------------------- */
 
+/* Each (b,h) is a (T,HS) slice with row stride C of q, k, v: its products
+ * are cblas_sgemm calls (OpenBLAS threads inside them, so the (b,h) loop is
+ * serial: the pthread OpenBLAS must not run inside an OpenMP team). The full
+ * T x T score block is computed, twice the causal work, because one sgemm is
+ * still far faster than the triangle by hand; the softmax masks the upper part. */
 void attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
                        size_t B, size_t T, size_t NH, size_t HS)
 {
     size_t C = NH * HS;
     float scale = 1.0f / sqrtf((float)HS);
-#pragma omp parallel for collapse(3)
-    for (size_t b = 0; b < B; b++) {
-        for (size_t h = 0; h < NH; h++) {
-            for (size_t t = 0; t < T; t++) {
-                const float *qt = q + (b * T + t) * C + h * HS;
-                float *row = att + ((b * NH + h) * T + t) * T;
-                float maxv = -INFINITY;
-                for (size_t t2 = 0; t2 <= t; t2++) {
-                    const float *kt = k + (b * T + t2) * C + h * HS;
-                    float s = 0.0f;
-                    for (size_t i = 0; i < HS; i++)
-                        s += qt[i] * kt[i];
-                    s *= scale;
-                    row[t2] = s;
-                    if (s > maxv)
-                        maxv = s;
-                }
-                double sum = 0.0;
-                for (size_t t2 = 0; t2 <= t; t2++) {
-                    float e = expf(row[t2] - maxv);
-                    row[t2] = e;
-                    sum += e;
-                }
-                float inv = (float)(1.0 / sum);
-                for (size_t t2 = 0; t2 <= t; t2++)
-                    row[t2] *= inv;
-                for (size_t t2 = t + 1; t2 < T; t2++)
-                    row[t2] = 0.0f;   /* masked: keeps att fully defined */
-                float *ot = out + (b * T + t) * C + h * HS;
-                memset(ot, 0, HS * sizeof(float));
-                for (size_t t2 = 0; t2 <= t; t2++) {
-                    const float *vt = v + (b * T + t2) * C + h * HS;
-                    float a = row[t2];
-                    for (size_t i = 0; i < HS; i++)
-                        ot[i] += a * vt[i];
-                }
-            }
+    for (size_t bh = 0; bh < B * NH; bh++) {
+        size_t b = bh / NH, h = bh % NH, o = b * T * C + h * HS;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)HS, scale,
+                    q + o, (int)C, k + o, (int)C, 0.0f, att + bh * T * T, (int)T);
+    }
+    size_t rows = B * NH * T;
+#pragma omp parallel for
+    for (size_t r = 0; r < rows; r++) {
+        size_t t = r % T;
+        float *row = att + r * T;
+        float maxv = -INFINITY;
+        for (size_t t2 = 0; t2 <= t; t2++)
+            if (row[t2] > maxv)
+                maxv = row[t2];
+        double sum = 0.0;
+        for (size_t t2 = 0; t2 <= t; t2++) {
+            float e = expf(row[t2] - maxv);
+            row[t2] = e;
+            sum += e;
         }
+        float inv = (float)(1.0 / sum);
+        for (size_t t2 = 0; t2 <= t; t2++)
+            row[t2] *= inv;
+        for (size_t t2 = t + 1; t2 < T; t2++)
+            row[t2] = 0.0f;   /* masked: keeps att fully defined */
+    }
+    for (size_t bh = 0; bh < B * NH; bh++) {
+        size_t b = bh / NH, h = bh % NH, o = b * T * C + h * HS;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)HS, (int)T, 1.0f,
+                    att + bh * T * T, (int)T, v + o, (int)C, 0.0f, out + o, (int)C);
     }
 }
 
-/* Per (b,h), t runs serially because dk and dv of earlier positions collect
- * from every later query; different heads never touch the same numbers, so
- * (b,h) pairs run in parallel. datt is one row of scratch per pair. */
+/* With P = att (T,T) per (b,h), O = P V, S = scale Q K^T, P = softmax(S):
+ *   dV += P^T dO;  dP = dO V^T;  dS = P * (dP - rowsum(P * dP)) * scale;
+ *   dQ += dS K;    dK += dS^T Q.
+ * scratch holds dP, then dS, for every (b,h). */
 void attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
                         const float *q, const float *k, const float *v, const float *att,
                         size_t B, size_t T, size_t NH, size_t HS)
 {
     size_t C = NH * HS;
     float scale = 1.0f / sqrtf((float)HS);
-#pragma omp parallel for collapse(2)
-    for (size_t b = 0; b < B; b++) {
-        for (size_t h = 0; h < NH; h++) {
-            float *datt = scratch + (b * NH + h) * T;
-            for (size_t t = 0; t < T; t++) {
-                const float *row = att + ((b * NH + h) * T + t) * T;
-                const float *dot = dout + (b * T + t) * C + h * HS;
-                const float *qt = q + (b * T + t) * C + h * HS;
-                float *dqt = dq + (b * T + t) * C + h * HS;
-                double sum = 0.0;
-                for (size_t t2 = 0; t2 <= t; t2++) {
-                    const float *vt = v + (b * T + t2) * C + h * HS;
-                    float *dvt = dv + (b * T + t2) * C + h * HS;
-                    float s = 0.0f, a = row[t2];
-                    for (size_t i = 0; i < HS; i++) {
-                        s += dot[i] * vt[i];
-                        dvt[i] += a * dot[i];
-                    }
-                    datt[t2] = s;
-                    sum += (double)a * s;
-                }
-                /* softmax backward, then the scaled dot product's */
-                for (size_t t2 = 0; t2 <= t; t2++) {
-                    float dpre = row[t2] * (datt[t2] - (float)sum) * scale;
-                    const float *kt = k + (b * T + t2) * C + h * HS;
-                    float *dkt = dk + (b * T + t2) * C + h * HS;
-                    for (size_t i = 0; i < HS; i++) {
-                        dqt[i] += dpre * kt[i];
-                        dkt[i] += dpre * qt[i];
-                    }
-                }
-            }
-        }
+    for (size_t bh = 0; bh < B * NH; bh++) {
+        size_t b = bh / NH, h = bh % NH, o = b * T * C + h * HS;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)T, (int)HS, (int)T, 1.0f,
+                    att + bh * T * T, (int)T, dout + o, (int)C, 1.0f, dv + o, (int)C);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)HS, 1.0f,
+                    dout + o, (int)C, v + o, (int)C, 0.0f, scratch + bh * T * T, (int)T);
+    }
+    size_t rows = B * NH * T;
+#pragma omp parallel for
+    for (size_t r = 0; r < rows; r++) {
+        size_t t = r % T;
+        const float *p = att + r * T;
+        float *d = scratch + r * T;
+        double sum = 0.0;
+        for (size_t t2 = 0; t2 <= t; t2++)
+            sum += (double)p[t2] * d[t2];
+        for (size_t t2 = 0; t2 <= t; t2++)
+            d[t2] = p[t2] * (d[t2] - (float)sum) * scale;
+        for (size_t t2 = t + 1; t2 < T; t2++)
+            d[t2] = 0.0f;
+    }
+    for (size_t bh = 0; bh < B * NH; bh++) {
+        size_t b = bh / NH, h = bh % NH, o = b * T * C + h * HS;
+        const float *ds = scratch + bh * T * T;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)HS, (int)T, 1.0f,
+                    ds, (int)T, k + o, (int)C, 1.0f, dq + o, (int)C);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)T, (int)HS, (int)T, 1.0f,
+                    ds, (int)T, q + o, (int)C, 1.0f, dk + o, (int)C);
     }
 }
 

@@ -65,7 +65,7 @@ void rope_backward(float *dinp, const float *dout, const float *cos_t, const flo
  * saved for backward (entries above the diagonal are left as zero). */
 void attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
                        size_t B, size_t T, size_t NH, size_t HS);
-/* dq, dk, dv (B,T,C) += ... from dout (B,T,C). scratch: B*NH*T floats. */
+/* dq, dk, dv (B,T,C) += ... from dout (B,T,C). scratch: B*NH*T*T floats. */
 void attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
                         const float *q, const float *k, const float *v, const float *att,
                         size_t B, size_t T, size_t NH, size_t HS);

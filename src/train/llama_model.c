@@ -170,6 +170,16 @@ void llama_model_init_weights(LlamaModel *m, uint64_t seed)
 
 /* ---- activations -------------------------------------------------------- */
 
+/* Token positions per LM-head chunk: the softmax probabilities and their
+ * gradient exist for one chunk at a time ((chunk,V) each), not for all N
+ * positions; 256 rows keep the head's sgemms efficient. */
+#define LLAMA_HEAD_CHUNK 256
+
+static size_t head_chunk(size_t N)
+{
+    return N < LLAMA_HEAD_CHUNK ? N : LLAMA_HEAD_CHUNK;
+}
+
 static JfStatus acts_alloc(LlamaModel *m, size_t B, size_t T, JfError *err)
 {
     if (m->acts_mem && m->B == B && m->T == T)
@@ -187,7 +197,7 @@ static JfStatus acts_alloc(LlamaModel *m, size_t B, size_t T, JfError *err)
     size_t as[LLAMA_NUM_ACTS] = {
         (L + 1) * N * C, L * N * C, L * N, L * N * C, L * N * C, L * N * C,
         L * B * NH * T * T, L * N * C, L * N * C, L * N * C, L * N, L * N * H, L * N * H,
-        L * N * H, N * C, N, N * V, N * V, N, T * HS / 2, T * HS / 2, N * C,
+        L * N * H, N * C, N, N * V, head_chunk(N) * V, N, T * HS / 2, T * HS / 2, N * C,
     };
     LlamaGradActs *d = &m->dacts;
     float **dp[LLAMA_NUM_DACTS] = {
@@ -195,9 +205,10 @@ static JfStatus acts_alloc(LlamaModel *m, size_t B, size_t T, JfError *err)
         &d->dh1, &d->dh3, &d->dg, &d->datt,
     };
     size_t ds[LLAMA_NUM_DACTS] = {
-        N * C, N * C, N * C, N * C, N * C, N * C, N * C, N * C, N * H, N * H, N * H, B * NH * T,
+        N * C, N * C, N * C, N * C, N * C, N * C, N * C, N * C, N * H, N * H, N * H, B * NH * T * T,
     };
-    size_t na = sum_sizes(as, LLAMA_NUM_ACTS), nd = sum_sizes(ds, LLAMA_NUM_DACTS) + N * V;
+    size_t na = sum_sizes(as, LLAMA_NUM_ACTS);
+    size_t nd = sum_sizes(ds, LLAMA_NUM_DACTS) + head_chunk(N) * V;
     m->acts_mem = jf_malloc(na * sizeof(float));
     m->dacts_mem = jf_malloc(nd * sizeof(float));
     m->tokens = jf_malloc(2 * N * sizeof(int32_t));
@@ -208,7 +219,7 @@ static JfStatus acts_alloc(LlamaModel *m, size_t B, size_t T, JfError *err)
     }
     carve(m->acts_mem, ap, as, LLAMA_NUM_ACTS);
     carve(m->dacts_mem, dp, ds, LLAMA_NUM_DACTS);
-    d->dlogits = m->dacts_mem + nd - N * V;
+    d->dlogits = m->dacts_mem + nd - head_chunk(N) * V;
     rope_table_init(a->rope_cos, a->rope_sin, T, HS);
     m->B = B;
     m->T = T;
@@ -279,9 +290,16 @@ JfStatus llama_model_forward(LlamaModel *m, const int32_t *tokens, const int32_t
     m->loss = NAN;
     m->labelled = 0;
     if (targets) {
-        m->loss = crossentropy_forward(a->losses, a->probs, a->logits, targets, N, V);
-        for (size_t n = 0; n < N; n++)
-            m->labelled += targets[n] >= 0;
+        double total = 0.0;
+        for (size_t n0 = 0; n0 < N; n0 += head_chunk(N)) {
+            size_t k = N - n0 < head_chunk(N) ? N - n0 : head_chunk(N), lab = 0;
+            for (size_t n = n0; n < n0 + k; n++)
+                lab += targets[n] >= 0;
+            total += (double)lab * crossentropy_forward(a->losses + n0, a->probs,
+                                                        a->logits + n0 * V, targets + n0, k, V);
+            m->labelled += lab;
+        }
+        m->loss = m->labelled ? total / (double)m->labelled : 0.0;
     }
     return JF_OK;
 }
@@ -351,11 +369,19 @@ JfStatus llama_model_backward(LlamaModel *m, float scale, JfError *err)
     size_t N = m->B * m->T, C = c->dim, V = c->vocab_size, L = c->n_layers;
     LlamaActs *a = &m->acts;
     LlamaGradActs *d = &m->dacts;
-    zero(d->dlogits, N * V);
-    if (m->labelled)
-        crossentropy_backward(d->dlogits, a->probs, m->targets, scale / (float)m->labelled, N, V);
     zero(d->dln, N * C);
-    linear_backward(d->dln, m->grads.wcls, d->dlogits, a->lnf, m->params.wcls, N, C, V);
+    /* chunk by chunk: probabilities again from the kept logits, their
+     * gradient, and the head's two products for those rows */
+    for (size_t n0 = 0; n0 < N && m->labelled; n0 += head_chunk(N)) {
+        size_t k = N - n0 < head_chunk(N) ? N - n0 : head_chunk(N);
+        float *scratch_loss = d->datt;   /* free until the blocks' backward; >= k floats */
+        crossentropy_forward(scratch_loss, a->probs, a->logits + n0 * V, m->targets + n0, k, V);
+        zero(d->dlogits, k * V);
+        crossentropy_backward(d->dlogits, a->probs, m->targets + n0, scale / (float)m->labelled,
+                              k, V);
+        linear_backward(d->dln + n0 * C, m->grads.wcls, d->dlogits, a->lnf + n0 * C,
+                        m->params.wcls, k, C, V);
+    }
     zero(d->dres, N * C);
     rmsnorm_backward(d->dres, m->grads.rms_final, d->dln, a->x + L * N * C,
                      m->params.rms_final, a->rstdf, N, C);
@@ -404,23 +430,36 @@ JfStatus llama_model_adamw_step(LlamaModel *m, const LlamaAdamW *opt, float lr, 
         m->adam_v = m->adam_m + m->num_params;
     }
     m->step++;
+    llama_model_adamw_range(m, opt, lr, m->step, 0, m->num_params, m->grads_mem, m->adam_m,
+                            m->adam_v);
+    return JF_OK;
+}
+
+void llama_model_adamw_range(LlamaModel *m, const LlamaAdamW *opt, float lr, uint64_t step,
+                             size_t off, size_t n, const float *grad, float *mom, float *var)
+{
     float b1 = opt->beta1, b2 = opt->beta2;
-    float bc1 = (float)(1.0 - pow(b1, (double)m->step));
-    float bc2 = (float)(1.0 - pow(b2, (double)m->step));
-    size_t off = 0;
+    float bc1 = (float)(1.0 - pow(b1, (double)step));
+    float bc2 = (float)(1.0 - pow(b2, (double)step));
+    size_t start = 0, end_all = off + n;
     for (int t = 0; t < LLAMA_NUM_TENSORS; t++) {
+        size_t t_end = start + m->sizes[t];
+        size_t lo = start > off ? start : off, hi = t_end < end_all ? t_end : end_all;
+        start = t_end;
+        if (lo >= hi)
+            continue;
         float wd = llama_tensor_is_decayed(t) ? opt->weight_decay : 0.0f;
-        size_t end = off + m->sizes[t];
-        float *p = m->params_mem, *g = m->grads_mem, *mm = m->adam_m, *vv = m->adam_v;
+        float *p = m->params_mem + off;
+        const float *g = grad;
+        float *mm = mom, *vv = var;
+        size_t a = lo - off, b = hi - off;
 #pragma omp parallel for
-        for (size_t i = off; i < end; i++) {
+        for (size_t i = a; i < b; i++) {
             float gi = g[i];
             mm[i] = b1 * mm[i] + (1.0f - b1) * gi;
             vv[i] = b2 * vv[i] + (1.0f - b2) * gi * gi;
             float mhat = mm[i] / bc1, vhat = vv[i] / bc2;
             p[i] -= lr * (mhat / (sqrtf(vhat) + opt->eps) + wd * p[i]);
         }
-        off = end;
     }
-    return JF_OK;
 }

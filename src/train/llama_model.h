@@ -61,7 +61,7 @@ typedef struct {
     float *lnf;        /* (N,C) */
     float *rstdf;      /* (N) */
     float *logits;     /* (N,V) */
-    float *probs;      /* (N,V) */
+    float *probs;      /* (min(N,256),V) softmax of one LM-head chunk (scratch) */
     float *losses;     /* (N) per-position loss; 0 where the target is < 0 */
     float *rope_cos;   /* (T,HS/2) */
     float *rope_sin;   /* (T,HS/2) */
@@ -76,8 +76,8 @@ typedef struct {
     float *dq, *dk, *dv;   /* (N,C) after RoPE (dq, dk) */
     float *dqp, *dkp;  /* (N,C) before RoPE */
     float *dh1, *dh3, *dg; /* (N,H) */
-    float *datt;       /* (B,NH,T) one attention row per (b,h) */
-    float *dlogits;    /* (N,V) */
+    float *datt;       /* (B,NH,T,T) attention gradient, one layer's */
+    float *dlogits;    /* (min(N,256),V) one LM-head chunk */
 } LlamaGradActs;
 
 typedef struct {
@@ -160,5 +160,14 @@ LlamaAdamW llama_adamw_defaults(void);
  * decay p -= lr * wd * p on decayed tensors. Allocates m and v on the first
  * call. @return JF_OK or JF_ENOMEM. */
 JfStatus llama_model_adamw_step(LlamaModel *m, const LlamaAdamW *opt, float lr, JfError *err);
+
+/* AdamW update of the flat parameter slice [off, off + n) of m->params_mem
+ * from grad (n floats: the gradient of that slice) and the moments mom and
+ * var (n floats each, updated), at AdamW step number step (from 1, for the
+ * bias correction); per-tensor weight decay as llama_model_adamw_step. The
+ * same arithmetic as llama_model_adamw_step element for element, so a
+ * sharded update (ZeRO-1) reproduces the whole one bit for bit. */
+void llama_model_adamw_range(LlamaModel *m, const LlamaAdamW *opt, float lr, uint64_t step,
+                             size_t off, size_t n, const float *grad, float *mom, float *var);
 
 #endif

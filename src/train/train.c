@@ -6,8 +6,10 @@
 
 #include <cblas.h>
 #include <errno.h>
+#include <limits.h>
 #include <jansson.h>
 #include <math.h>
+#include <omp.h>
 #include <mpi.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,14 +23,15 @@
 #include "jf_alloc.h"
 #include "llama_ckpt.h"
 #include "llama_model.h"
+#include "llama_vocab.h"
 #include "megatron_order.h"
 #include "train_data.h"
 
 typedef struct {
-    const char *plan, *out_dir, *init_ckpt;
+    const char *plan, *out_dir, *init_ckpt, *new_pieces;
     LlamaConfig model;
     int64_t  steps, micro_batch, grad_accum, warmup, seed, eval_interval, eval_batches;
-    int64_t  ckpt_interval, stop_at;
+    int64_t  ckpt_interval, stop_at, zero;
     double   lr, min_lr, weight_decay, clip, peak_gflops;
 } TrainOpts;
 
@@ -45,6 +48,12 @@ typedef struct {
     double     *val_ds;                    /* (datasets) last validation losses */
     double      flops_per_token, peak_flops;
     FILE       *log;
+    /* ZeRO-1 (train.zero = 1 on more than one rank): this rank owns the flat
+     * parameter slice [sh_off, sh_off + sh_n) and its AdamW moments only. */
+    bool        zero;
+    size_t      sh_off, sh_n;
+    int        *counts, *displs;           /* (ranks) slice sizes and offsets */
+    float      *sh_grad, *sh_m, *sh_v;     /* (sh_n) each, one allocation */
 } Trainer;
 
 static const char *const LANG_NAMES[TRAIN_MAX_LANGS] = { "ja", "en" };
@@ -95,6 +104,7 @@ static JfStatus opts_read(const JfConfig *c, TrainOpts *o, JfError *err)
     o->plan = jf_config_get(c, "data.plan");
     o->out_dir = jf_config_get(c, "out.dir");
     o->init_ckpt = jf_config_get(c, "init.checkpoint");
+    o->new_pieces = jf_config_get(c, "init.new_pieces");
     const char *missing = !o->plan ? "data.plan" : !o->out_dir ? "out.dir"
                         : !jf_config_has(c, "train.steps") ? "train.steps" : NULL;
     if (missing)
@@ -110,6 +120,10 @@ static JfStatus opts_read(const JfConfig *c, TrainOpts *o, JfError *err)
     if (st == JF_OK) st = opts_int(c, "train.eval_batches", 4, 1, &o->eval_batches, err);
     if (st == JF_OK) st = opts_int(c, "train.ckpt_interval", 0, 0, &o->ckpt_interval, err);
     if (st == JF_OK) st = opts_int(c, "train.stop_at", 0, 0, &o->stop_at, err);
+    if (st == JF_OK) st = opts_int(c, "train.zero", 0, 0, &o->zero, err);
+    if (st == JF_OK && o->zero > 1)
+        st = jf_error_set(err, JF_EUSAGE, jf_config_path(c), JF_OFFSET_UNKNOWN,
+                          "train.zero: 0 (replicated optimizer) or 1 (ZeRO stage 1)");
     if (st == JF_OK) st = jf_config_get_double(c, "train.lr", 3e-4, &o->lr, err);
     if (st == JF_OK) st = jf_config_get_double(c, "train.min_lr", o->lr / 10, &o->min_lr, err);
     if (st == JF_OK) st = jf_config_get_double(c, "train.weight_decay", 0.1, &o->weight_decay, err);
@@ -188,6 +202,45 @@ static JfStatus file_commit(FILE *f, const char *tmp, const char *path, JfError 
     return JF_OK;
 }
 
+/* ZeRO-1: rank 0 writes the same file as the replicated optimizer, the
+ * moments gathered slice by slice (MPI_Gatherv), so a run may resume with
+ * train.zero on or off and any rank count of the same global batch. Every
+ * rank must call; only rank 0 reports a write error. */
+static JfStatus optim_write_zero(const Trainer *t, const char *path, JfError *err)
+{
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    size_t P = t->m.num_params;
+    FILE *f = NULL;
+    float *buf = NULL;
+    bool ok = true;
+    if (t->rank == 0) {
+        f = fopen(tmp, "wb");
+        buf = jf_malloc(P * sizeof *buf);
+        uint64_t hdr[2] = { P, t->m.step };
+        if (!buf) {   /* the other ranks wait in MPI_Gatherv: the caller aborts */
+            if (f) fclose(f);
+            remove(tmp);
+            return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "optimizer gather");
+        }
+        ok = f && fwrite("JFOPTIM1", 1, 8, f) == 8 && fwrite(hdr, sizeof hdr, 1, f) == 1;
+    }
+    float *parts[2] = { t->sh_m, t->sh_v };
+    for (int k = 0; k < 2; k++) {
+        MPI_Gatherv(parts[k], (int)t->sh_n, MPI_FLOAT, buf, t->counts, t->displs, MPI_FLOAT, 0,
+                    MPI_COMM_WORLD);
+        if (t->rank == 0 && ok) ok = fwrite(buf, sizeof *buf, P, f) == P;
+    }
+    jf_free(buf);
+    if (t->rank != 0) return JF_OK;
+    if (!ok) {
+        if (f) fclose(f);
+        remove(tmp);
+        return jf_error_set(err, JF_EIO, tmp, JF_OFFSET_UNKNOWN, "write failed");
+    }
+    return file_commit(f, tmp, path, err);
+}
+
 static JfStatus optim_write(const Trainer *t, const char *path, JfError *err)
 {
     char tmp[1100];
@@ -238,15 +291,18 @@ out_close:
     return st;
 }
 
-/* state.json last, so it only ever names files that are complete. */
+/* state.json last, so it only ever names files that are complete. Every
+ * rank calls (ZeRO-1 gathers the moments); only rank 0 writes. */
 static JfStatus checkpoint_write(Trainer *t, int64_t step, JfError *err)
 {
     char ck[1024], op[1024], sp[1024], tmp[1100];
     path_in(ck, sizeof ck, t->o.out_dir, "ckpt", step);
     path_in(op, sizeof op, t->o.out_dir, "optim", step);
     path_in(sp, sizeof sp, t->o.out_dir, "state.json", -1);
-    JfStatus st = llama_ckpt_write(ck, &t->m, err);
-    if (st == JF_OK) st = optim_write(t, op, err);
+    JfStatus st = t->zero ? optim_write_zero(t, op, err) : JF_OK;
+    if (t->rank != 0 || st != JF_OK) return st;
+    st = llama_ckpt_write(ck, &t->m, err);
+    if (st == JF_OK && !t->zero) st = optim_write(t, op, err);
     if (st != JF_OK) return st;
     snprintf(tmp, sizeof tmp, "%s.tmp", sp);
     FILE *f = fopen(tmp, "w");
@@ -365,6 +421,36 @@ static void batch_split(Trainer *t)
     }
 }
 
+/* ZeRO-1 step: the summed gradient of this rank's slice (reduce-scatter),
+ * the global norm from every slice's squared norm (allreduce), clipping and
+ * AdamW on the slice, then every rank gathers all slices' parameters. */
+static JfStatus zero_update(Trainer *t, int64_t step, TrainStepInfo *info)
+{
+    MPI_Reduce_scatter(t->m.grads_mem, t->sh_grad, t->counts, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    double ss = 0;
+    const float *g = t->sh_grad;
+    size_t n = t->sh_n;
+#pragma omp parallel for reduction(+ : ss)
+    for (size_t i = 0; i < n; i++) ss += (double)g[i] * g[i];
+    MPI_Allreduce(MPI_IN_PLACE, &ss, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    double norm = sqrt(ss);
+    if (t->o.clip > 0 && norm > t->o.clip) {   /* llama_model_clip_grad_norm's rule */
+        float s = (float)(t->o.clip / (norm + 1e-6));
+#pragma omp parallel for
+        for (size_t i = 0; i < n; i++) t->sh_grad[i] *= s;
+    }
+    info->grad_norm = norm;
+    info->lr = train_lr(&t->o, step);
+    LlamaAdamW opt = llama_adamw_defaults();
+    opt.weight_decay = (float)t->o.weight_decay;
+    t->m.step++;
+    llama_model_adamw_range(&t->m, &opt, (float)info->lr, t->m.step, t->sh_off, t->sh_n,
+                            t->sh_grad, t->sh_m, t->sh_v);
+    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, t->m.params_mem, t->counts, t->displs,
+                   MPI_FLOAT, MPI_COMM_WORLD);
+    return JF_OK;
+}
+
 /* Global batch of step (from 1): samples (step-1)·G ... step·G - 1 of the
  * blend. Micro-batch a of rank r holds samples (a·ranks + r)·B + [0, B) of it,
  * so the batch is the same set for any number of ranks. */
@@ -385,9 +471,10 @@ static JfStatus step_run(Trainer *t, int64_t step, TrainStepInfo *info, JfError 
         loss += t->m.loss;
     }
     if (st != JF_OK) return st;
-    mpi_sum_f(t, t->m.grads_mem, t->m.num_params);
     mpi_sum_d(t, &loss, 1);
     info->loss = loss / (double)(A * R);
+    if (t->zero) return zero_update(t, step, info);
+    mpi_sum_f(t, t->m.grads_mem, t->m.num_params);
     info->grad_norm = llama_model_clip_grad_norm(&t->m, t->o.clip);
     info->lr = train_lr(&t->o, step);
     LlamaAdamW opt = llama_adamw_defaults();
@@ -474,6 +561,36 @@ static JfStatus model_check_shape(const Trainer *t, const char *path, JfError *e
     return JF_OK;
 }
 
+/* init.new_pieces: grows the base checkpoint's vocabulary to model.vocab_size. */
+static JfStatus vocab_setup(Trainer *t, JfError *err)
+{
+    size_t V0 = t->m.cfg.vocab_size, V1 = t->o.model.vocab_size;
+    if (!t->o.new_pieces) {
+        if (V1 && V1 != V0)
+            return jf_error_set(err, JF_EUSAGE, t->o.init_ckpt, JF_OFFSET_UNKNOWN,
+                                "the checkpoint's vocabulary is %zu, model.vocab_size %zu "
+                                "(init.new_pieces resizes it)", V0, V1);
+        return JF_OK;
+    }
+    if (V1 <= V0)
+        return jf_error_set(err, JF_EUSAGE, t->o.new_pieces, JF_OFFSET_UNKNOWN,
+                            "init.new_pieces needs model.vocab_size = base %zu + new pieces", V0);
+    LlamaNewPieces np;
+    JfStatus st = llama_new_pieces_read(t->o.new_pieces, V0, V1, &np, err);
+    if (st != JF_OK) return st;
+    st = llama_model_resize_vocab(&t->m, &np, err);
+    size_t missing = 0;
+    for (size_t i = 0; i < V1 - V0; i++) missing += np.split_off[i] == np.split_off[i + 1];
+    if (st == JF_OK)
+        note(t, "vocabulary %zu -> %zu: %zu new rows from %s, %zu without a line (mean of all "
+                "base rows)", V0, V1, V1 - V0 - missing, t->o.new_pieces, missing);
+    if (st == JF_OK && np.bad)
+        note(t, "warning: %s: %zu bad lines skipped, the first at byte %llu", t->o.new_pieces,
+             np.bad, (unsigned long long)np.first_bad_offset);
+    llama_new_pieces_free(&np);
+    return st;
+}
+
 /* Resume from out.dir (step > 0), else init.checkpoint, else fresh weights. */
 static JfStatus model_setup(Trainer *t, int64_t step, JfError *err)
 {
@@ -489,6 +606,7 @@ static JfStatus model_setup(Trainer *t, int64_t step, JfError *err)
     } else if (t->o.init_ckpt) {
         st = llama_ckpt_read(t->o.init_ckpt, &t->m, err);
         if (st == JF_OK) note(t, "starting from %s", t->o.init_ckpt);
+        if (st == JF_OK) st = vocab_setup(t, err);
     } else {
         LlamaConfig c = t->o.model;
         if (c.vocab_size == 0)
@@ -510,6 +628,41 @@ static JfStatus model_setup(Trainer *t, int64_t step, JfError *err)
     const LlamaConfig *c = &t->m.cfg;
     double n = (double)(t->m.num_params - c->vocab_size * c->dim);   /* no FLOPs in the lookup */
     t->flops_per_token = 6 * n + 12.0 * (double)(c->n_layers * c->dim * t->T);
+    return JF_OK;
+}
+
+/* train.zero = 1 on more than one rank: slices as even as possible; the
+ * moments of a resumed optimizer file are cut to this rank's slice. */
+static JfStatus zero_setup(Trainer *t, JfError *err)
+{
+    size_t P = t->m.num_params, R = (size_t)t->size;
+    if (P > (size_t)INT_MAX)
+        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
+                            "train.zero: %zu parameters exceed MPI's int counts", P);
+    t->counts = jf_malloc(2 * R * sizeof *t->counts);
+    if (!t->counts) return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+    t->displs = t->counts + R;
+    for (size_t r = 0, off = 0; r < R; r++) {
+        t->counts[r] = (int)(P / R + (r < P % R));
+        t->displs[r] = (int)off;
+        off += (size_t)t->counts[r];
+    }
+    t->sh_off = (size_t)t->displs[t->rank];
+    t->sh_n = (size_t)t->counts[t->rank];
+    t->sh_grad = jf_calloc(3 * t->sh_n + 1, sizeof(float));
+    if (!t->sh_grad) return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+    t->sh_m = t->sh_grad + t->sh_n;
+    t->sh_v = t->sh_m + t->sh_n;
+    if (t->m.adam_m) {   /* resumed: keep this rank's slice only */
+        memcpy(t->sh_m, t->m.adam_m + t->sh_off, t->sh_n * sizeof(float));
+        memcpy(t->sh_v, t->m.adam_v + t->sh_off, t->sh_n * sizeof(float));
+        jf_free(t->m.adam_m);
+        t->m.adam_m = t->m.adam_v = NULL;
+    }
+    t->zero = true;
+    note(t, "ZeRO-1: AdamW state %.2f MiB per rank (%.2f MiB replicated), parameters %zu..%zu "
+            "on rank 0", 2.0 * (double)t->sh_n * 4 / 1048576, 2.0 * (double)P * 4 / 1048576,
+         t->sh_off, t->sh_off + t->sh_n);
     return JF_OK;
 }
 
@@ -548,6 +701,7 @@ static JfStatus trainer_setup(Trainer *t, int64_t *start, JfError *err)
         return jf_error_set(err, JF_EIO, t->o.out_dir, JF_OFFSET_UNKNOWN, "%s", strerror(errno));
     st = state_read(t, start, err);
     if (st == JF_OK) st = model_setup(t, *start, err);
+    if (st == JF_OK && t->o.zero && t->size > 1) st = zero_setup(t, err);
     if (st == JF_OK && t->rank == 0) st = log_open(t, *start, err);
     if (st != JF_OK) return st;
     blas_report(t);
@@ -568,10 +722,17 @@ static void trainer_free(Trainer *t)
     jf_free(t->tok);
     jf_free(t->tgt);
     jf_free(t->val_ds);
+    jf_free(t->counts);
+    jf_free(t->sh_grad);
 }
 
 JfStatus train_run(const JfConfig *cfg, const TrainHooks *hooks, JfError *err)
 {
+    /* Debian's default OpenBLAS runs its own thread pool; an OpenMP team of
+     * the same size beside it fights it for the cores (2-3x slower measured,
+     * bench/train/README.md). Unless the user chose, the OpenMP loops (the
+     * small part) run on one thread and BLAS keeps the cores. */
+    if (!getenv("OMP_NUM_THREADS")) omp_set_num_threads(1);
     Trainer t;
     memset(&t, 0, sizeof t);
     t.hooks = hooks;
@@ -594,9 +755,9 @@ JfStatus train_run(const JfConfig *cfg, const TrainHooks *hooks, JfError *err)
         if (t.rank == 0) {
             log_row(&t, &info);
             if (hooks && hooks->on_step) hooks->on_step(&info, hooks->user);
-            bool ck = (t.o.ckpt_interval > 0 && step % t.o.ckpt_interval == 0) || step == last;
-            if (ck) st = checkpoint_write(&t, step, err);
         }
+        bool ck = (t.o.ckpt_interval > 0 && step % t.o.ckpt_interval == 0) || step == last;
+        if (ck) st = checkpoint_write(&t, step, err);
     }
     trainer_free(&t);
     return st;

@@ -1,15 +1,19 @@
 /* train.h: the training loop of `jaforge train`: config keys (docs/train.md),
  * Megatron-ordered data (train_data.h), LLaMA model (llama_model.h), AdamW
  * with linear warmup and cosine decay, gradient clipping, data parallelism
- * over MPI (gradients summed with MPI_Allreduce, then scaled), validation per
- * dataset and per language, atomic checkpoints and bit-exact resume.
+ * over MPI (gradients summed with MPI_Allreduce, then scaled; or ZeRO stage 1
+ * with train.zero = 1: reduce-scatter, sharded AdamW, all-gather), validation
+ * per dataset and per language, atomic checkpoints and bit-exact resume,
+ * continued training with an extended vocabulary (init.new_pieces,
+ * llama_vocab.h).
  *
  * Outputs under out.dir (written by rank 0 only):
  *   log.csv          step,loss,lr,grad_norm,tokens_per_s,mfu,val_loss
  *                    [,val_loss_ja][,val_loss_en],val_loss_ds0,...
  *   ckpt-STEP.bin    llama2.c checkpoint (llama_ckpt.h)
  *   optim-STEP.bin   AdamW state: "JFOPTIM1", u64 params, u64 adam step,
- *                    f32 m[params], f32 v[params] (little-endian)
+ *                    f32 m[params], f32 v[params] (little-endian); the same
+ *                    file under ZeRO-1 (moments gathered on rank 0)
  *   state.json       {"step", "samples", "global_batch", "ckpt", "optim"}
  *
  * MPI: when MPI is initialised (MPI_Initialized), every rank of

@@ -78,7 +78,7 @@ static float xa[N * H], xb[N * H], xc[N * H], w[V * C], wbig[H * C];
 enum { BIG = N * (H > V ? H : V) };
 static float out[BIG], out2[BIG], rr[BIG];
 static float da[N * H], db[N * H], dc[N * H], dw[V * C], dwbig[H * C];
-static float att[B * NH * T * T], scratch[B * NH * T], rstd[N];
+static float att[B * NH * T * T], scratch[B * NH * T * T], rstd[N];
 static float cos_t[T * HS / 2], sin_t[T * HS / 2];
 static int32_t tok[N] = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3};
 static int32_t tgt[N] = {1, 0, 10, 7, -1, 2, 2, 9, 4, 6};
