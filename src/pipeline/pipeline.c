@@ -133,9 +133,43 @@ static void docs_dir(const Planner *pl, const char *lang, bool filtered, bool de
     else snprintf(out, cap, "%s/extract/%s", pl->workdir, lang);
 }
 
+/* [fetch]: manifest = FILE, or cc_snapshot = ID with cc_count = N (a manifest
+ * of that snapshot's first N WARC files is made first). Files land in
+ * WORKDIR/fetch, which extract then reads unless extract.inputs says otherwise. */
+static JfStatus plan_fetch(Planner *pl)
+{
+    const char *manifest = get(pl, "fetch.manifest"), *snap = get(pl, "fetch.cc_snapshot");
+    if (!manifest && !snap) return missing(pl, "fetch.manifest or fetch.cc_snapshot");
+    char made[4096], out[4096];
+    JfStatus rc = JF_OK;
+    if (!manifest) {
+        PipelineStep *s = step_new(pl, "cc-manifest");
+        if (!s) return JF_ENOMEM;
+        snprintf(made, sizeof made, "%s/manifests/cc.tsv", pl->workdir);
+        rc = args_words(pl, s, "fetch cc-manifest");
+        if (rc == JF_OK) rc = arg(pl, s, snap);
+        if (rc == JF_OK) rc = arg(pl, s, "--count");
+        if (rc == JF_OK) rc = arg(pl, s, get(pl, "fetch.cc_count") ? get(pl, "fetch.cc_count") : "1");
+        if (rc == JF_OK) rc = opt(pl, s, "fetch", "cc_base", "--base");
+        if (rc == JF_OK) rc = arg(pl, s, "--out");
+        if (rc == JF_OK) rc = arg(pl, s, made);
+        manifest = made;
+    }
+    PipelineStep *s = step_new(pl, "fetch");
+    if (!s) return JF_ENOMEM;
+    snprintf(out, sizeof out, "%s/fetch", pl->workdir);
+    if (rc == JF_OK) rc = args_words(pl, s, "fetch -q");
+    if (rc == JF_OK) rc = arg(pl, s, manifest);
+    if (rc == JF_OK) rc = arg(pl, s, "--out");
+    if (rc == JF_OK) rc = arg(pl, s, out);
+    if (rc == JF_OK) rc = opt(pl, s, "fetch", "jobs", "--jobs");
+    return rc;
+}
+
 static JfStatus plan_extract(Planner *pl)
 {
     const char *inputs = get(pl, "extract.inputs");
+    if (!inputs && has_section(pl, "fetch")) inputs = "${WORKDIR}/fetch";
     if (!inputs) return missing(pl, "extract.inputs");
     PipelineStep *s = step_new(pl, "extract");
     if (!s) return JF_ENOMEM;
@@ -200,8 +234,11 @@ static JfStatus plan_dedup(Planner *pl, const char *lang, bool filtered, bool *d
     return rc;
 }
 
-/* tokenizer.model = an existing model (no step), or tokenizer.vocab_size to train one. */
-static JfStatus plan_tokenizer(Planner *pl, char docs[][4096], size_t nl, char *model, size_t cap)
+/* tokenizer.model = an existing model (no step); tokenizer.base + tokenizer.add
+ * to extend a base model (LLaMA's) with Japanese pieces learned from the
+ * Japanese documents; or tokenizer.vocab_size to train one on the corpus. */
+static JfStatus plan_tokenizer(Planner *pl, char lang[][4], char docs[][4096], size_t nl,
+                               char *model, size_t cap)
 {
     const char *given = get(pl, "tokenizer.model");
     if (given) {
@@ -209,16 +246,23 @@ static JfStatus plan_tokenizer(Planner *pl, char docs[][4096], size_t nl, char *
         return JF_OK;
     }
     snprintf(model, cap, "%s/tokenizer/tokenizer.model", pl->workdir);
-    if (!get(pl, "tokenizer.vocab_size")) return missing(pl, "tokenizer.vocab_size (or tokenizer.model)");
+    bool extend = get(pl, "tokenizer.base") != NULL;
+    if (extend && !get(pl, "tokenizer.add")) return missing(pl, "tokenizer.add (with tokenizer.base)");
+    if (!extend && !get(pl, "tokenizer.vocab_size"))
+        return missing(pl, "tokenizer.vocab_size, tokenizer.base + tokenizer.add, or tokenizer.model");
     PipelineStep *s = step_new(pl, "tokenizer");
     if (!s) return JF_ENOMEM;
     char out[4096];
     snprintf(out, sizeof out, "%s/tokenizer", pl->workdir);
-    JfStatus rc = args_words(pl, s, "tokenizer train --out");
+    JfStatus rc = args_words(pl, s, extend ? "tokenizer extend --out" : "tokenizer train --out");
     if (rc == JF_OK) rc = arg(pl, s, out);
     if (rc == JF_OK) rc = opt(pl, s, "tokenizer", "vocab_size", "--vocab-size");
+    if (rc == JF_OK) rc = opt(pl, s, "tokenizer", "base", "--base");
+    if (rc == JF_OK) rc = opt(pl, s, "tokenizer", "add", "--add");
     if (rc == JF_OK) rc = opt(pl, s, "tokenizer", "character_coverage", "--character-coverage");
-    for (size_t l = 0; rc == JF_OK && l < nl; l++) rc = arg(pl, s, docs[l]);
+    /* a vocabulary is trained on every language; an extension learns from Japanese only */
+    for (size_t l = 0; rc == JF_OK && l < nl; l++)
+        if (!extend || !strcmp(lang[l], "ja")) rc = arg(pl, s, docs[l]);
     return rc;
 }
 
@@ -297,7 +341,8 @@ static JfStatus plan_train(Planner *pl)
 
 static JfStatus plan_all(Planner *pl)
 {
-    JfStatus rc = plan_extract(pl);
+    JfStatus rc = has_section(pl, "fetch") ? plan_fetch(pl) : JF_OK;
+    if (rc == JF_OK) rc = plan_extract(pl);
     char lang[2][4], docs[2][4096];
     size_t nl = langs(pl, lang);
     for (size_t l = 0; rc == JF_OK && l < nl; l++) {
@@ -308,7 +353,7 @@ static JfStatus plan_all(Planner *pl)
     }
     char model[4096];
     if (rc == JF_OK && has_section(pl, "tokenizer")) {
-        rc = plan_tokenizer(pl, docs, nl, model, sizeof model);
+        rc = plan_tokenizer(pl, lang, docs, nl, model, sizeof model);
         if (rc == JF_OK && has_section(pl, "shard")) rc = plan_shards(pl, lang, docs, nl, model);
     }
     if (rc == JF_OK && has_section(pl, "blend")) rc = plan_blend(pl);

@@ -65,6 +65,24 @@ la = [(x["step"], x["loss"]) for x in csv.DictReader(open(os.path.join(ref, "tra
 lb = [(x["step"], x["loss"]) for x in csv.DictReader(open(os.path.join(killed, "train/log.csv")))]
 check(la == lb, "resumed training logs the same losses")
 
+# The Common Crawl recipes of the seed's experiments plan the expected commands.
+for recipe, add, weights, vocab in (("swallow-cc.conf", "16k", "9 ", "48000"), ("cc-50-50-32k.conf", "32k", "1 ", "64000")):
+    r = run(["run", os.path.join(ROOT, "pipelines", recipe), "--workdir", os.path.join(work, "cc"),
+             "--dry-run", "--set", "tokenizer.base=/base/tokenizer.model"])
+    cmds = r.stdout.splitlines()
+    check(r.returncode == 0 and len(cmds) == 12, f"{recipe}: 12 steps planned ({len(cmds)})")
+    if len(cmds) == 12:
+        check(cmds[0].startswith("jaforge fetch cc-manifest CC-MAIN-") and cmds[1].startswith("jaforge fetch -q "),
+              f"{recipe}: snapshot manifest, then fetch")
+        check(f"tokenizer extend" in cmds[7] and f"--add {add}" in cmds[7] and "/dedup/ja" in cmds[7]
+              and "/dedup/en" not in cmds[7], f"{recipe}: LLaMA + {add} from the Japanese documents")
+        check(f" {weights}" in cmds[10] and "--seq-len 4096" in cmds[10], f"{recipe}: mixture weights")
+        check(f"model.vocab_size={vocab}" in cmds[11] and "new_pieces.tsv" in cmds[11], f"{recipe}: resized vocabulary")
+bad = os.path.join(work, "bad.conf")
+open(bad, "w").write("[extract]\nlang = ja\n[tokenizer]\nadd = 16k\n")
+r = run(["run", bad, "--workdir", os.path.join(work, "bad"), "--dry-run"])
+check(r.returncode == 1 and "extract.inputs" in r.stderr, f"a recipe without inputs names the key ({r.stderr.strip()})")
+
 r = run(["run", os.path.join(work, "missing.conf"), "--workdir", killed])
 check(r.returncode == 1, "missing recipe: exit 1")
 r = run(["run", RECIPE])
