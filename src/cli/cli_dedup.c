@@ -6,10 +6,20 @@
  * manifest this command writes, DIR/dedup-manifest.tsv: the options and,
  * per input, its absolute path, size and xxh3-64. Same inputs and options,
  * same manifest content: a finished run is skipped; anything else changes
- * the manifest, so the database sends the task back to pending. The work
- * itself is the dedup library's (src/dedup/dedup.h). */
+ * the manifest, so the database sends the task back to pending. Phase 1
+ * is checkpointed in DIR/tmp/phase1-R-of-N, keyed by the manifest's
+ * checksum, so a killed run resumes at phase 2. The work itself is the
+ * dedup library's (src/dedup/dedup.h).
+ *
+ * Under `mpirun -n N` (detected from the launcher's environment; alone, no
+ * MPI) every rank reads every input but signs only its share of the
+ * documents (dedup.h); rank 0 alone keeps the run database and writes the
+ * outputs, which are byte-identical for any N. An error on any rank is
+ * reported by that rank and turned into MPI_Abort, so no rank hangs. */
+#include <dirent.h>
 #include <getopt.h>
 #include <limits.h>
+#include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +37,8 @@ typedef struct {
     DedupOptions opt;
     bool         force;
     bool         quiet;
+    bool         stop_after_signatures;   /* hidden test option: act as if killed after phase 1 */
+    char         key[64];                 /* the manifest's checksum: keys the phase-1 checkpoint */
     JfPathList   inputs;
 } DedupArgs;
 
@@ -40,7 +52,9 @@ static void usage(FILE *f)
         "documents go to DIR/<input>.jsonl.zst, in input order; DIR/duplicates.tsv has one\n"
         "line per removed document: id, cluster, kept id, exact|near. Statistics are printed\n"
         "and stored in DIR/jaforge.db; a finished run with the same inputs and options is\n"
-        "skipped.\n"
+        "skipped, and a killed run resumes after its signature phase (DIR/tmp/phase1-*).\n"
+        "Under `mpirun -n N` the ranks share the signatures and the clustering; the outputs\n"
+        "are byte-identical for any N (docs/dedup.md).\n"
         "\n"
         "options:\n"
         "  -o, --out DIR         output directory (required)\n"
@@ -54,7 +68,7 @@ static void usage(FILE *f)
         "  --keep POLICY         first (default), newest (by created) or longest\n"
         "  --verify J            join LSH candidates only when their true Jaccard >= J\n"
         "  --mem BYTES           memory for the sort buffers (K/M/G suffix; default 256M)\n"
-        "  --force               redo a finished run\n"
+        "  --force               redo a finished run (and ignore a phase checkpoint)\n"
         "  -q, --quiet           no progress display\n"
         "  -h, --help            this text\n");
 }
@@ -128,6 +142,13 @@ static int parse_opt(int c, DedupArgs *a)
         return 0;
     case 'M': return parse_mem(optarg, &o->mem);
     case 'F': a->force = true; return 0;
+    case 'T':
+        if (strcmp(optarg, "signatures") != 0) {
+            cli_errorf("--stop-after: only 'signatures'");
+            return -1;
+        }
+        a->stop_after_signatures = true;
+        return 0;
     case 'q': a->quiet = true; return 0;
     case 'h': usage(stdout); return 1;
     default: usage(stderr); return -1;
@@ -145,6 +166,7 @@ static int parse_args(int argc, char **argv, DedupArgs *a)
         { "keep", required_argument, 0, 'K' },    { "verify", required_argument, 0, 'V' },
         { "mem", required_argument, 0, 'M' },     { "force", no_argument, 0, 'F' },
         { "quiet", no_argument, 0, 'q' },         { "help", no_argument, 0, 'h' },
+        { "stop-after", required_argument, 0, 'T' },   /* for tests, not in --help */
         { 0, 0, 0, 0 },
     };
     int c, p;
@@ -320,36 +342,93 @@ static void print_stats(const DedupStats *st, uint64_t bad)
     }
 }
 
+/* Checkpoints of earlier runs with another rank count (phase1-R-of-M) are of no more use. */
+static void remove_stale_checkpoints(const char *tmp)
+{
+    DIR *dh = opendir(tmp);
+    for (struct dirent *e; dh && (e = readdir(dh)) != NULL;) {
+        if (strncmp(e->d_name, "phase1-", 7) != 0) continue;
+        char path[PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s", tmp, e->d_name);
+        dedup_state_remove(path);
+    }
+    if (dh) closedir(dh);
+}
+
+/* Phase 1 from a checkpoint when every rank has one, else from the inputs
+ * (then checkpointed). The checkpoint lives in DIR/tmp/phase1-R-of-N. */
+static JfStatus phase1(const DedupArgs *a, const char *dir, Dedup **dd, uint64_t *bad, JfError *err)
+{
+    int rank = a->opt.rank, ranks = a->opt.ranks > 1 ? a->opt.ranks : 1;
+    char key[128];
+    snprintf(key, sizeof key, "%s/%d/%d", a->key, rank, ranks);
+    bool resumed = false;
+    JfStatus rc = dedup_open_dir(&a->opt, dir, key, !a->force, dd, &resumed, err);
+    if (rc != JF_OK) return rc;
+    if (ranks > 1) {   /* resume only if every rank can; else all start over */
+        int mine = resumed, all = 0;
+        MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
+        if (resumed && !all) {
+            dedup_close(*dd);
+            *dd = NULL;
+            rc = dedup_open_dir(&a->opt, dir, key, false, dd, &resumed, err);
+            if (rc != JF_OK) return rc;
+        }
+    }
+    if (resumed) {
+        if (rank == 0 && !a->quiet)
+            fprintf(stderr, "jaforge: dedup: resumed: the signature phase (%llu docs) was done by "
+                    "an earlier run (%s)\n", (unsigned long long)dedup_count(*dd), dir);
+        return JF_OK;
+    }
+    CliProgress pg;
+    cli_progress_start(&pg, "dedup: signatures", "docs", 0, a->quiet || rank != 0);
+    rc = for_each_doc(a, &pg, rank == 0 ? bad : NULL, add_doc, *dd, err);
+    cli_progress_finish(&pg, NULL);
+    if (rc == JF_OK) rc = dedup_checkpoint(*dd, err);
+    if (rc == JF_OK && a->stop_after_signatures) {
+        if (ranks > 1) MPI_Barrier(MPI_COMM_WORLD);   /* every rank's checkpoint is on disk */
+        rc = jf_error_set(err, JF_EINTERNAL, NULL, JF_OFFSET_UNKNOWN,
+                          "dedup: stopped after the signature phase (--stop-after, a test option)");
+    }
+    return rc;
+}
+
 /* The three phases. *stats_json: the statistics (free()). */
 static JfStatus dedup_run(const DedupArgs *a, char **outputs_json, char **stats_json, JfError *err)
 {
-    char tmp[PATH_MAX + 8];
+    char tmp[PATH_MAX + 8], dir[PATH_MAX + 64];
     snprintf(tmp, sizeof tmp, "%s/tmp", a->out_dir);
+    snprintf(dir, sizeof dir, "%s/phase1-%d-of-%d", tmp, a->opt.rank,
+             a->opt.ranks > 1 ? a->opt.ranks : 1);
     Dedup *dd = NULL;
     uint64_t bad = 0;
     CliProgress pg;
+    bool lead = a->opt.rank == 0;   /* under MPI only rank 0 talks and writes */
     JfStatus rc = jf_fs_mkdir_p(tmp, err);
-    if (rc == JF_OK) rc = dedup_open(&a->opt, tmp, &dd, err);
-    cli_progress_start(&pg, "dedup: signatures", "docs", 0, a->quiet);
-    if (rc == JF_OK) rc = for_each_doc(a, &pg, &bad, add_doc, dd, err);
-    cli_progress_finish(&pg, NULL);
+    if (rc == JF_OK) rc = phase1(a, dir, &dd, &bad, err);
     if (rc == JF_OK) rc = dedup_cluster(dd, err);
     json_t *outs = json_array();
-    cli_progress_start(&pg, "dedup: write", "docs", dd ? dedup_count(dd) : 0, a->quiet);
-    if (rc == JF_OK) rc = write_outputs(a, dd, &pg, outs, err);
+    cli_progress_start(&pg, "dedup: write", "docs", dd ? dedup_count(dd) : 0, a->quiet || !lead);
+    if (rc == JF_OK && lead) rc = write_outputs(a, dd, &pg, outs, err);
     cli_progress_finish(&pg, NULL);
-    if (rc == JF_OK) {
+    if (rc == JF_OK && lead) {
         if (!a->quiet) print_stats(dedup_stats(dd), bad);
         *stats_json = dedup_stats_to_json(dedup_stats(dd));
         *outputs_json = json_dumps(outs, JSON_COMPACT);
     }
     json_decref(outs);
     dedup_close(dd);
+    /* The checkpoint goes once the outputs exist; a failing rank 0 aborts the
+     * others inside this barrier, so their checkpoints stay for a resume. */
+    if (rc == JF_OK && a->opt.ranks > 1) MPI_Barrier(MPI_COMM_WORLD);
+    if (rc == JF_OK) dedup_state_remove(dir);
+    if (rc == JF_OK && lead) remove_stale_checkpoints(tmp);
     rmdir(tmp);
     return rc;
 }
 
-static JfStatus run_task(const DedupArgs *a, RunDb *db, JfError *err)
+static JfStatus run_task(DedupArgs *a, RunDb *db, JfError *err)
 {
     char manifest[PATH_MAX + 32], abspath[PATH_MAX];
     snprintf(manifest, sizeof manifest, "%s/dedup-manifest.tsv", a->out_dir);
@@ -364,7 +443,14 @@ static JfStatus run_task(const DedupArgs *a, RunDb *db, JfError *err)
         rc = rundb_task_fail(db, task_id, "redone by --force", err);
         if (rc == JF_OK) rc = rundb_task_begin(db, input_id, "dedup", &skip, &task_id, err);
     }
+    uint64_t size;
+    if (rc == JF_OK) rc = rundb_file_checksum(key, a->key, &size, err);
     if (rc != JF_OK) return rc;
+    if (a->opt.ranks > 1) {   /* the other ranks wait for this decision in worker_main */
+        int go = !skip;
+        MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        MPI_Bcast(a->key, sizeof a->key, MPI_CHAR, 0, MPI_COMM_WORLD);
+    }
     if (skip) {
         if (!a->quiet) fprintf(stderr, "jaforge: dedup: already done for these inputs and options (--force redoes it)\n");
         return JF_OK;
@@ -387,32 +473,72 @@ static JfStatus run_task(const DedupArgs *a, RunDb *db, JfError *err)
     return rc;
 }
 
+/* Launched by an MPI starter (Open MPI, PMI, PMIx)? Then MPI_Init; alone, no MPI. */
+static bool mpi_launched(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
+}
+
+/* Rank 0: the run database, the manifest, the task, and its share of the work. */
+static JfStatus lead_main(DedupArgs *a, int argc, char **argv, JfError *err)
+{
+    RunDb *db = NULL;
+    int64_t run_id = 0;
+    char dbpath[PATH_MAX + 16];
+    snprintf(dbpath, sizeof dbpath, "%s/jaforge.db", a->out_dir);
+    char *cmdline = cli_command_line(argc, argv);
+    JfStatus rc = jf_fs_mkdir_p(a->out_dir, err);
+    if (rc == JF_OK) rc = rundb_open(dbpath, &db, err);
+    if (rc == JF_OK) rc = rundb_run_begin(db, cmdline ? cmdline : "jaforge dedup", &run_id, err);
+    if (rc == JF_OK) rc = run_task(a, db, err);
+    if (rc != JF_OK) cli_report(err);
+    JfError end_err;
+    jf_error_clear(&end_err);
+    if (db && run_id) rundb_run_end(db, run_id, cli_exit_code(rc), &end_err);
+    rundb_close(db);
+    free(cmdline);
+    return rc;
+}
+
+/* Ranks 1..N-1: wait for rank 0's go (a finished run is skipped), then work. */
+static JfStatus worker_main(DedupArgs *a, JfError *err)
+{
+    int go = 0;
+    MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Bcast(a->key, sizeof a->key, MPI_CHAR, 0, MPI_COMM_WORLD);
+    if (!go) return JF_OK;
+    char *outputs = NULL, *stats = NULL;
+    JfStatus rc = dedup_run(a, &outputs, &stats, err);
+    if (rc != JF_OK) cli_report(err);
+    free(outputs);
+    free(stats);
+    return rc;
+}
+
 int cli_dedup_main(int argc, char **argv)
 {
     DedupArgs a = { 0 };
     dedup_options_init(&a.opt);
     jf_pathlist_init(&a.inputs);
-    int p = parse_args(argc, argv, &a);
-    if (p != 0) {
-        jf_pathlist_free(&a.inputs);
-        return p > 0 ? CLI_EXIT_OK : p == -2 ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    bool mpi = mpi_launched();
+    if (mpi) {
+        MPI_Init(&argc, &argv);
+        MPI_Comm_rank(MPI_COMM_WORLD, &a.opt.rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &a.opt.ranks);
     }
-    JfError err;
-    jf_error_clear(&err);
-    RunDb *db = NULL;
-    int64_t run_id = 0;
-    char dbpath[PATH_MAX + 16];
-    snprintf(dbpath, sizeof dbpath, "%s/jaforge.db", a.out_dir);
-    char *cmdline = cli_command_line(argc, argv);
-    JfStatus rc = jf_fs_mkdir_p(a.out_dir, &err);
-    if (rc == JF_OK) rc = rundb_open(dbpath, &db, &err);
-    if (rc == JF_OK) rc = rundb_run_begin(db, cmdline ? cmdline : "jaforge dedup", &run_id, &err);
-    if (rc == JF_OK) rc = run_task(&a, db, &err);
-    if (rc != JF_OK) cli_report(&err);
-    int code = cli_exit_code(rc);
-    if (db && run_id) rundb_run_end(db, run_id, code, &err);
-    rundb_close(db);
-    free(cmdline);
+    int p = parse_args(argc, argv, &a);   /* the same on every rank: no rank goes on alone */
+    int code;
+    if (p != 0) {
+        code = p > 0 ? CLI_EXIT_OK : p == -2 ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    } else {
+        JfError err;
+        jf_error_clear(&err);
+        JfStatus rc = a.opt.rank == 0 ? lead_main(&a, argc, argv, &err) : worker_main(&a, &err);
+        code = cli_exit_code(rc);
+        /* The failing rank has reported; MPI_Abort ends the ranks waiting in a collective. */
+        if (rc != JF_OK && a.opt.ranks > 1) MPI_Abort(MPI_COMM_WORLD, code);
+    }
     jf_pathlist_free(&a.inputs);
+    if (mpi) MPI_Finalize();
     return code;
 }

@@ -11,38 +11,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "dedup_sort.h"
+#include "dedup_int.h"
 #include "jf_alloc.h"
-
-typedef struct {
-    uint64_t ex_hi, ex_lo;   /* XXH3-128 of the text */
-    int64_t  created;        /* seconds, INT64_MIN when unknown */
-    uint64_t len;            /* text bytes */
-    uint64_t id_off;         /* into ids.bin */
-    uint64_t sh_off;         /* into shingles.bin, in 8-byte units */
-    uint32_t parent;         /* union-find; a root is its cluster's smallest index */
-    uint32_t best;           /* at a root: the document kept */
-    uint32_t size;           /* at a root: documents in the cluster */
-    uint16_t group;          /* index into stats.groups */
-    uint8_t  fate;           /* DedupFateKind */
-} DocInfo;
-
-struct Dedup {
-    DedupOptions o;
-    char         dir[PATH_MAX];
-    char         ids_path[PATH_MAX + 16], sh_path[PATH_MAX + 16];
-    FILE        *ids_f, *sh_f;
-    uint64_t     ids_len, sh_len;
-    MinHasher   *mh;
-    ExtSort     *sort;
-    uint64_t    *sig, *keys;
-    DocInfo     *docs;
-    size_t       n, cap;
-    uint64_t    *va, *vb;     /* verify scratch */
-    size_t       va_cap, vb_cap;
-    bool         clustered;
-    DedupStats   st;
-};
 
 void dedup_options_init(DedupOptions *o)
 {
@@ -67,43 +37,86 @@ const char *dedup_keep_name(DedupKeep k) { return (unsigned)k < 3 ? KEEP_NAMES[k
 
 uint64_t dedup_hist_low(size_t i) { return ((uint64_t)1 << i) + 1; }
 
-JfStatus dedup_open(const DedupOptions *o, const char *tmp_dir, Dedup **out, JfError *err)
+/* The Dedup without its files: options, MinHasher, signature scratch. */
+static JfStatus dedup_alloc(const DedupOptions *o, Dedup **out, JfError *err)
 {
     *out = NULL;
     Dedup *d = jf_calloc(1, sizeof *d);
     if (!d) return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "dedup: out of memory");
     d->o = *o;
-    snprintf(d->dir, sizeof d->dir, "%s/dedup-XXXXXX", tmp_dir);
     JfStatus rc = JF_OK;
-    if (!mkdtemp(d->dir)) {
-        rc = jf_error_set(err, JF_EIO, d->dir, JF_OFFSET_UNKNOWN, "cannot make folder: %s", strerror(errno));
-        d->dir[0] = 0;
-        goto out_fail;
-    }
     if (o->near) {
         rc = minhash_open(&o->mh, &d->mh, err);
-        if (rc != JF_OK) goto out_fail;
-        d->sig = jf_malloc(minhash_k(d->mh) * sizeof *d->sig);
-        d->keys = jf_malloc(o->mh.bands * sizeof *d->keys);
-        if (!d->sig || !d->keys) goto out_nomem;
+        d->sig = rc == JF_OK ? jf_malloc(minhash_k(d->mh) * sizeof *d->sig) : NULL;
+        d->keys = rc == JF_OK ? jf_malloc(o->mh.bands * sizeof *d->keys) : NULL;
+        if (rc == JF_OK && (!d->sig || !d->keys))
+            rc = jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "dedup: out of memory");
     }
-    rc = extsort_open(d->dir, o->mem, &d->sort, err);
-    if (rc != JF_OK) goto out_fail;
-    snprintf(d->ids_path, sizeof d->ids_path, "%s/ids.bin", d->dir);
-    snprintf(d->sh_path, sizeof d->sh_path, "%s/shingles.bin", d->dir);
-    d->ids_f = fopen(d->ids_path, "w+b");
-    if (o->near && o->verify > 0) d->sh_f = fopen(d->sh_path, "w+b");
-    if (!d->ids_f || (o->near && o->verify > 0 && !d->sh_f)) {
-        rc = jf_error_set(err, JF_EIO, d->ids_path, JF_OFFSET_UNKNOWN, "cannot create: %s", strerror(errno));
-        goto out_fail;
+    if (rc != JF_OK) {
+        dedup_close(d);
+        return rc;
     }
     *out = d;
     return JF_OK;
-out_nomem:
-    rc = jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "dedup: out of memory");
-out_fail:
-    dedup_close(d);
-    return rc;
+}
+
+size_t dedup_sort_mem(const Dedup *d)
+{
+    /* Under MPI half the budget is this rank's own sort; the exchange takes the rest. */
+    return d->o.ranks > 1 ? d->o.mem / 2 : d->o.mem;
+}
+
+JfStatus dedup_side_open(Dedup *d, const char *mode, JfError *err)
+{
+    snprintf(d->ids_path, sizeof d->ids_path, "%s/ids.bin", d->dir);
+    snprintf(d->sh_path, sizeof d->sh_path, "%s/shingles.bin", d->dir);
+    bool verify = d->o.near && d->o.verify > 0;
+    d->ids_f = fopen(d->ids_path, mode);
+    if (verify && d->ids_f) d->sh_f = fopen(d->sh_path, mode);
+    if (!d->ids_f || (verify && !d->sh_f))
+        return jf_error_set(err, JF_EIO, d->ids_f ? d->sh_path : d->ids_path, JF_OFFSET_UNKNOWN,
+                            "cannot open: %s", strerror(errno));
+    return JF_OK;
+}
+
+JfStatus dedup_open(const DedupOptions *o, const char *tmp_dir, Dedup **out, JfError *err)
+{
+    Dedup *d;
+    JfStatus rc = dedup_alloc(o, &d, err);
+    if (rc != JF_OK) return rc;
+    snprintf(d->dir, sizeof d->dir, "%s/dedup-XXXXXX", tmp_dir);
+    if (!mkdtemp(d->dir)) {
+        rc = jf_error_set(err, JF_EIO, d->dir, JF_OFFSET_UNKNOWN, "cannot make folder: %s", strerror(errno));
+        d->dir[0] = 0;
+    }
+    if (rc == JF_OK) rc = extsort_open(d->dir, dedup_sort_mem(d), &d->sort, err);
+    if (rc == JF_OK) rc = dedup_side_open(d, "w+b", err);
+    if (rc != JF_OK) {
+        dedup_close(d);
+        return rc;
+    }
+    *out = d;
+    return JF_OK;
+}
+
+JfStatus dedup_open_dir(const DedupOptions *o, const char *dir, const char *key, bool resume,
+                        Dedup **out, bool *resumed, JfError *err)
+{
+    *out = NULL;
+    *resumed = false;
+    Dedup *d;
+    JfStatus rc = dedup_alloc(o, &d, err);
+    if (rc != JF_OK) return rc;
+    d->persist = true;
+    snprintf(d->dir, sizeof d->dir, "%s", dir);
+    snprintf(d->key, sizeof d->key, "%s", key);
+    rc = dedup_state_load(d, resume, resumed, err);
+    if (rc != JF_OK) {
+        dedup_close(d);
+        return rc;
+    }
+    *out = d;
+    return JF_OK;
 }
 
 void dedup_close(Dedup *d)
@@ -111,9 +124,14 @@ void dedup_close(Dedup *d)
     if (!d) return;
     extsort_close(d->sort);
     minhash_close(d->mh);
-    if (d->ids_f) fclose(d->ids_f), unlink(d->ids_path);
-    if (d->sh_f) fclose(d->sh_f), unlink(d->sh_path);
-    if (d->dir[0]) rmdir(d->dir);
+    /* A persistent Dedup keeps its files for a resume; dedup_state_remove deletes them. */
+    if (d->ids_f) fclose(d->ids_f);
+    if (d->sh_f) fclose(d->sh_f);
+    if (!d->persist) {
+        if (d->ids_f) unlink(d->ids_path);
+        if (d->sh_f) unlink(d->sh_path);
+        if (d->dir[0]) rmdir(d->dir);
+    }
     jf_free(d->sig);
     jf_free(d->keys);
     jf_free(d->docs);
@@ -142,7 +160,7 @@ static uint16_t group_of(Dedup *d, const JfDoc *doc)
     return (uint16_t)st->n_groups++;
 }
 
-static JfStatus docs_reserve(Dedup *d, JfError *err)
+JfStatus dedup_docs_reserve(Dedup *d, JfError *err)
 {
     if (d->n < d->cap) return JF_OK;
     if (d->n >= UINT32_MAX)
@@ -155,25 +173,29 @@ static JfStatus docs_reserve(Dedup *d, JfError *err)
     return JF_OK;
 }
 
-static JfStatus side_write(FILE *f, const char *path, const void *p, size_t n, JfError *err)
+JfStatus dedup_side_write(FILE *f, const char *path, const void *p, size_t n, JfError *err)
 {
     if (n && fwrite(p, 1, n, f) != n)
         return jf_error_set(err, JF_EIO, path, JF_OFFSET_UNKNOWN, "write failed: %s", strerror(errno));
     return JF_OK;
 }
 
-/* Shingles, signature, band keys of one document into the sort (and its
- * shingle set into shingles.bin when verifying). */
-static JfStatus add_near(Dedup *d, const JfDoc *doc, DocInfo *di, JfError *err)
+/* Shingles, signature, band keys of one document into the sort when this
+ * rank owns it, and its shingle set into shingles.bin when verifying (every
+ * rank keeps every set: a candidate pair may join documents of two ranks). */
+static JfStatus add_near(Dedup *d, const JfDoc *doc, DocInfo *di, bool own, JfError *err)
 {
+    if (!own && !d->sh_f) return JF_OK;
     JfStatus rc = minhash_shingle(d->mh, doc->text, doc->text_len, err);
     if (rc != JF_OK) return rc;
     size_t n;
     minhash_shingles(d->mh, &n);
     if (n == 0) return JF_OK;   /* an empty text is only an exact duplicate */
-    minhash_signature(d->mh, d->sig);
-    minhash_band_keys(d->mh, d->sig, d->keys);
-    for (uint32_t b = 0; b < d->o.mh.bands && rc == JF_OK; b++) {
+    if (own) {
+        minhash_signature(d->mh, d->sig);
+        minhash_band_keys(d->mh, d->sig, d->keys);
+    }
+    for (uint32_t b = 0; own && b < d->o.mh.bands && rc == JF_OK; b++) {
         DedupRec r = { .k1 = d->keys[b], .k2 = b, .doc = (uint32_t)d->n, .kind = DEDUP_REC_BAND };
         rc = extsort_add(d->sort, &r, err);
     }
@@ -182,12 +204,14 @@ static JfStatus add_near(Dedup *d, const JfDoc *doc, DocInfo *di, JfError *err)
     const uint64_t *sh = minhash_shingles(d->mh, &n);
     di->sh_off = d->sh_len;
     d->sh_len += n;
-    return side_write(d->sh_f, d->sh_path, sh, n * sizeof *sh, err);
+    return dedup_side_write(d->sh_f, d->sh_path, sh, n * sizeof *sh, err);
 }
 
 JfStatus dedup_add(Dedup *d, const JfDoc *doc, JfError *err)
 {
-    JfStatus rc = docs_reserve(d, err);
+    if (d->resumed || d->clustered)
+        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "dedup: add after phase 1");
+    JfStatus rc = dedup_docs_reserve(d, err);
     if (rc != JF_OK) return rc;
     DocInfo *di = &d->docs[d->n];
     memset(di, 0, sizeof *di);
@@ -200,11 +224,13 @@ JfStatus dedup_add(Dedup *d, const JfDoc *doc, JfError *err)
     di->sh_off = d->sh_len;
     di->id_off = d->ids_len;
     size_t id_len = strlen(doc->id) + 1;
-    rc = side_write(d->ids_f, d->ids_path, doc->id, id_len, err);
+    rc = dedup_side_write(d->ids_f, d->ids_path, doc->id, id_len, err);
     d->ids_len += id_len;
+    /* Without MPI every document is ours; with it, index mod ranks picks the owner. */
+    bool own = d->o.ranks <= 1 || d->n % (size_t)d->o.ranks == (size_t)d->o.rank;
     DedupRec r = { .k1 = h.high64, .k2 = h.low64, .doc = (uint32_t)d->n, .kind = DEDUP_REC_EXACT };
-    if (rc == JF_OK) rc = extsort_add(d->sort, &r, err);
-    if (rc == JF_OK && d->o.near) rc = add_near(d, doc, di, err);
+    if (rc == JF_OK && own) rc = extsort_add(d->sort, &r, err);
+    if (rc == JF_OK && d->o.near) rc = add_near(d, doc, di, own, err);
     if (rc != JF_OK) return rc;
     d->st.docs_in++;
     d->st.bytes_in += doc->text_len;
@@ -215,7 +241,7 @@ JfStatus dedup_add(Dedup *d, const JfDoc *doc, JfError *err)
 
 /* ---- phase 2 ---- */
 
-static uint32_t uf_find(DocInfo *docs, uint32_t x)
+uint32_t dedup_uf_find(DocInfo *docs, uint32_t x)
 {
     while (docs[x].parent != x) {
         docs[x].parent = docs[docs[x].parent].parent;   /* path halving */
@@ -225,9 +251,9 @@ static uint32_t uf_find(DocInfo *docs, uint32_t x)
 }
 
 /* The smaller root becomes the parent, so a root is always its cluster's first document. */
-static void uf_union(DocInfo *docs, uint32_t a, uint32_t b)
+void dedup_uf_union(DocInfo *docs, uint32_t a, uint32_t b)
 {
-    a = uf_find(docs, a), b = uf_find(docs, b);
+    a = dedup_uf_find(docs, a), b = dedup_uf_find(docs, b);
     if (a == b) return;
     if (a < b) docs[b].parent = a;
     else docs[a].parent = b;
@@ -251,7 +277,7 @@ static JfStatus read_set(Dedup *d, uint32_t i, uint64_t **buf, size_t *cap, size
 /* An LSH candidate pair: joined unless verification finds it below the threshold. */
 static JfStatus join_candidate(Dedup *d, uint32_t a, uint32_t b, JfError *err)
 {
-    if (uf_find(d->docs, a) == uf_find(d->docs, b)) return JF_OK;
+    if (dedup_uf_find(d->docs, a) == dedup_uf_find(d->docs, b)) return JF_OK;
     d->st.candidates++;
     if (d->o.verify > 0) {
         size_t na, nb;
@@ -263,7 +289,7 @@ static JfStatus join_candidate(Dedup *d, uint32_t a, uint32_t b, JfError *err)
             return JF_OK;
         }
     }
-    uf_union(d->docs, a, b);
+    dedup_uf_union(d->docs, a, b);
     return JF_OK;
 }
 
@@ -276,7 +302,7 @@ static JfStatus cluster_merge(Dedup *d, JfError *err)
     JfStatus rc;
     while ((rc = extsort_next(d->sort, &r, err)) == JF_ROW) {
         if (have && r.kind == first.kind && r.k1 == first.k1 && r.k2 == first.k2) {
-            if (r.kind == DEDUP_REC_EXACT) uf_union(d->docs, first.doc, r.doc);
+            if (r.kind == DEDUP_REC_EXACT) dedup_uf_union(d->docs, first.doc, r.doc);
             else if ((rc = join_candidate(d, first.doc, r.doc, err)) != JF_OK) return rc;
             continue;
         }
@@ -301,7 +327,7 @@ static void cluster_choose(Dedup *d)
 {
     DocInfo *docs = d->docs;
     for (uint32_t i = 0; i < d->n; i++) {
-        uint32_t r = uf_find(docs, i);
+        uint32_t r = dedup_uf_find(docs, i);
         if (r == i) { docs[i].best = i, docs[i].size = 0; }
         docs[r].size++;
         if (keep_better(d, i, docs[r].best)) docs[r].best = i;   /* i ascends: ties stay first */
@@ -330,13 +356,15 @@ JfStatus dedup_cluster(Dedup *d, JfError *err)
     if (fflush(d->ids_f) != 0 || (d->sh_f && fflush(d->sh_f) != 0))
         return jf_error_set(err, JF_EIO, d->ids_path, JF_OFFSET_UNKNOWN, "write failed: %s", strerror(errno));
     JfStatus rc = extsort_finish(d->sort, err);
+    if (rc == JF_OK && d->o.ranks > 1) rc = dedup_mpi_exchange(d, err);
     if (rc == JF_OK) rc = cluster_merge(d, err);
     if (rc != JF_OK) return rc;
-    d->st.runs_spilled = extsort_runs_spilled(d->sort);
-    d->st.merge_passes = extsort_merge_passes(d->sort);
+    d->st.runs_spilled += extsort_runs_spilled(d->sort);
+    d->st.merge_passes += extsort_merge_passes(d->sort);
     extsort_close(d->sort);   /* its buffers are no longer needed */
     d->sort = NULL;
-    for (uint32_t i = 0; i < d->n; i++) uf_find(d->docs, i);
+    if (d->o.ranks > 1 && (rc = dedup_mpi_merge(d, err)) != JF_OK) return rc;
+    for (uint32_t i = 0; i < d->n; i++) dedup_uf_find(d->docs, i);
     cluster_choose(d);
     d->clustered = true;
     return JF_OK;

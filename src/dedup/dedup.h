@@ -11,10 +11,15 @@
  *      fate of each index.
  * Memory: the sort buffers stay within opt.mem; besides them each document
  * costs about 64 bytes of RAM (the union-find and the facts above). Every
- * key record carries its own partition key (k1), so ranks can later own
- * hash partitions of phase 2 (see docs/dedup.md).
- * Output does not depend on hash-table order or timing: ties go to the
- * smaller document index. The stage does not read or write document files;
+ * key record carries its own partition key (k1): under MPI rank k1 mod N
+ * owns it in phase 2 (dedup_mpi.c, docs/dedup.md).
+ * Under MPI (o.ranks > 1, MPI initialized by the caller) every rank adds
+ * EVERY document (the cheap facts: id, exact hash, length, created), but
+ * only the documents with index mod ranks == rank get key records and the
+ * costly signature; dedup_cluster exchanges the records by hash partition
+ * and merges the components, after which every rank holds the same fates.
+ * Output does not depend on hash-table order, timing or the number of
+ * ranks: ties go to the smaller document index. The stage does not read or write document files;
  * the CLI does. */
 #ifndef JF_DEDUP_H
 #define JF_DEDUP_H
@@ -35,6 +40,8 @@ typedef struct {
     DedupKeep     keep;
     double        verify;    /* > 0: join LSH candidates only at Jaccard >= verify */
     size_t        mem;       /* bytes for the sort buffers */
+    int           rank;      /* this process's MPI rank (0 without MPI) */
+    int           ranks;     /* MPI_COMM_WORLD's size; 0 or 1: no MPI */
 } DedupOptions;
 
 /* swallow preset, near on, keep first, no verify, 256 MiB. */
@@ -60,6 +67,7 @@ typedef struct {
     uint64_t candidates;                  /* LSH pairs examined (first doc of a bucket vs each other) */
     uint64_t verify_rejected;             /* candidates below the --verify threshold */
     uint64_t runs_spilled, merge_passes;
+    uint32_t phase1_resumed;              /* 1: phase 1 was loaded from a checkpoint, not redone */
     size_t   n_groups;
     DedupGroupStats groups[DEDUP_MAX_GROUPS + 1];
 } DedupStats;
@@ -74,13 +82,33 @@ typedef struct Dedup Dedup;
 /* tmp_dir must exist; the stage makes its own folder inside and removes it at close.
  * @return JF_OK, JF_EUSAGE (bad MinHash shape), JF_EIO, JF_ENOMEM. */
 JfStatus dedup_open(const DedupOptions *o, const char *tmp_dir, Dedup **out, JfError *err);
-void     dedup_close(Dedup *d);   /* accepts NULL */
+void     dedup_close(Dedup *d);   /* accepts NULL; keeps dedup_open_dir's files */
+
+/* A Dedup whose phase 1 outlives the process (resumable runs). Its files
+ * live in dir (made if missing): ids.bin, shingles.bin, sort/run-*.bin and,
+ * once dedup_checkpoint ran, phase1.state (written last, atomically: its
+ * presence is the phase marker; format in dedup_state.c). If resume is true
+ * and dir holds a checkpoint made with the same key (the caller's
+ * fingerprint of inputs and options, < 128 bytes), that state is loaded,
+ * *resumed is true and the caller goes straight to dedup_cluster. Else dir
+ * is cleared and the Dedup starts empty. Under MPI each rank needs its own dir.
+ * @return JF_OK, JF_EIO, JF_EUSAGE, JF_ENOMEM. */
+JfStatus dedup_open_dir(const DedupOptions *o, const char *dir, const char *key, bool resume,
+                        Dedup **out, bool *resumed, JfError *err);
+/* After the last dedup_add of a dedup_open_dir Dedup: makes phase 1 durable
+ * (every key record in a run file, side files flushed, phase1.state).
+ * @return JF_OK, JF_EIO, JF_EUSAGE (not a dedup_open_dir Dedup). */
+JfStatus dedup_checkpoint(Dedup *d, JfError *err);
+/* Deletes a dedup_open_dir folder's files and the folder (after a finished run). */
+void     dedup_state_remove(const char *dir);
 
 /* Phase 1: the next document (index = number added before it).
  * @return JF_OK, JF_ETOOBIG (more than 2^32-1 documents), JF_EIO, JF_ENOMEM. */
 JfStatus dedup_add(Dedup *d, const JfDoc *doc, JfError *err);
 
-/* Phase 2, once, after the last add. @return JF_OK, JF_EIO, JF_ENOMEM. */
+/* Phase 2, once, after the last add; collective under MPI (a failing rank
+ * returns its error while the others wait: the caller must MPI_Abort).
+ * @return JF_OK, JF_EIO, JF_ENOMEM, JF_ETOOBIG. */
 JfStatus dedup_cluster(Dedup *d, JfError *err);
 
 typedef enum { DEDUP_KEPT = 0, DEDUP_REMOVED_EXACT, DEDUP_REMOVED_NEAR } DedupFateKind;

@@ -1,5 +1,5 @@
-/* dedup_sort.c: the external sort of dedup_sort.h. A buffer sorted with
- * qsort, spilled as runs; a binary heap merges up to `fan_in` runs at once,
+/* dedup_sort.c: the external sort of dedup_sort.h. A buffer sorted in
+ * place, spilled as runs; a binary heap merges up to `fan_in` runs at once,
  * each read through its own stdio buffer carved from the budget. */
 #include "dedup_sort.h"
 
@@ -32,6 +32,9 @@ struct ExtSort {
     size_t    passes;
     bool      finished;
     bool      in_memory;       /* nothing spilled: serve buf directly */
+    bool      own_dir;         /* dir made by us: removed at close */
+    bool      keep;            /* a dir sort: runs below keep_below stay on disk */
+    size_t    keep_below;
     RunSrc   *src;             /* the final merge */
     size_t    n_src;
     size_t   *heap;            /* indices into src, smallest record on top */
@@ -48,11 +51,59 @@ static int rec_cmp(const DedupRec *a, const DedupRec *b)
     return 0;
 }
 
-static int rec_qcmp(const void *a, const void *b) { return rec_cmp(a, b); }
+static void rec_swap(DedupRec *a, DedupRec *b)
+{
+    DedupRec t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* In-place sort of the buffer. Not qsort: glibc's qsort is a merge sort
+ * that mallocs a copy of the whole array, which would double the memory
+ * --mem allows. Quicksort (median of three, smaller side first so the
+ * stack stays O(log n)) with insertion sort for short ranges; heapsort is
+ * not needed because the keys are hashes (no adversarial order). */
+static void rec_sort(DedupRec *a, size_t n)
+{
+    while (n > 16) {
+        size_t m = n / 2;
+        if (rec_cmp(&a[m], &a[0]) < 0) rec_swap(&a[m], &a[0]);
+        if (rec_cmp(&a[n - 1], &a[0]) < 0) rec_swap(&a[n - 1], &a[0]);
+        if (rec_cmp(&a[n - 1], &a[m]) < 0) rec_swap(&a[n - 1], &a[m]);
+        DedupRec pivot = a[m];
+        size_t i = 0, j = n - 1;
+        for (;;) {   /* Hoare partition: a[0..j] <= pivot <= a[j+1..n-1] */
+            while (rec_cmp(&a[i], &pivot) < 0) i++;
+            while (rec_cmp(&pivot, &a[j]) < 0) j--;
+            if (i >= j) break;
+            rec_swap(&a[i++], &a[j--]);
+        }
+        size_t left = j + 1;
+        if (left < n - left) {
+            rec_sort(a, left);
+            a += left, n -= left;
+        } else {
+            rec_sort(a + left, n - left);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && rec_cmp(&a[j], &a[j - 1]) < 0; j--) rec_swap(&a[j], &a[j - 1]);
+}
 
 static void run_path(const ExtSort *s, size_t i, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/run-%06zu.bin", s->dir, i);
+}
+
+static JfStatus sort_alloc(ExtSort *s, size_t mem_bytes, JfError *err)
+{
+    s->mem = mem_bytes < EXTSORT_MIN_MEM ? EXTSORT_MIN_MEM : mem_bytes;
+    s->cap = s->mem / sizeof(DedupRec);
+    s->buf = jf_malloc(s->cap * sizeof(DedupRec));
+    if (s->buf) return JF_OK;
+    extsort_close(s);
+    return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "extsort: out of memory");
 }
 
 JfStatus extsort_open(const char *tmp_dir, size_t mem_bytes, ExtSort **out, JfError *err)
@@ -60,7 +111,6 @@ JfStatus extsort_open(const char *tmp_dir, size_t mem_bytes, ExtSort **out, JfEr
     *out = NULL;
     ExtSort *s = jf_calloc(1, sizeof *s);
     if (!s) return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "extsort: out of memory");
-    s->mem = mem_bytes < EXTSORT_MIN_MEM ? EXTSORT_MIN_MEM : mem_bytes;
     snprintf(s->dir, sizeof s->dir, "%s/sort-XXXXXX", tmp_dir);
     if (!mkdtemp(s->dir)) {
         JfStatus rc = jf_error_set(err, JF_EIO, s->dir, JF_OFFSET_UNKNOWN, "cannot make folder: %s",
@@ -68,14 +118,24 @@ JfStatus extsort_open(const char *tmp_dir, size_t mem_bytes, ExtSort **out, JfEr
         jf_free(s);
         return rc;
     }
-    s->cap = s->mem / sizeof(DedupRec);
-    s->buf = jf_malloc(s->cap * sizeof(DedupRec));
-    if (!s->buf) {
-        extsort_close(s);
-        return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "extsort: out of memory");
-    }
-    *out = s;
-    return JF_OK;
+    s->own_dir = true;
+    JfStatus rc = sort_alloc(s, mem_bytes, err);
+    if (rc == JF_OK) *out = s;
+    return rc;
+}
+
+JfStatus extsort_open_dir(const char *dir, size_t mem_bytes, size_t n_runs, ExtSort **out,
+                          JfError *err)
+{
+    *out = NULL;
+    ExtSort *s = jf_calloc(1, sizeof *s);
+    if (!s) return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "extsort: out of memory");
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
+    s->keep = true;
+    s->keep_below = s->next_run = s->spilled = n_runs;
+    JfStatus rc = sort_alloc(s, mem_bytes, err);
+    if (rc == JF_OK) *out = s;
+    return rc;
 }
 
 static JfStatus write_recs(FILE *f, const char *path, const DedupRec *r, size_t n, JfError *err)
@@ -87,7 +147,7 @@ static JfStatus write_recs(FILE *f, const char *path, const DedupRec *r, size_t 
 
 static JfStatus spill(ExtSort *s, JfError *err)
 {
-    qsort(s->buf, s->n, sizeof *s->buf, rec_qcmp);
+    rec_sort(s->buf, s->n);
     char path[PATH_MAX + 32];
     run_path(s, s->next_run, path, sizeof path);
     FILE *f = fopen(path, "wb");
@@ -110,6 +170,17 @@ JfStatus extsort_add(ExtSort *s, const DedupRec *r, JfError *err)
         if (rc != JF_OK) return rc;
     }
     s->buf[s->n++] = *r;
+    return JF_OK;
+}
+
+JfStatus extsort_spill_all(ExtSort *s, size_t *n_runs, JfError *err)
+{
+    if (s->finished)
+        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "extsort: spill after finish");
+    JfStatus rc = s->n ? spill(s, err) : JF_OK;
+    if (rc != JF_OK) return rc;
+    s->keep_below = s->next_run;
+    *n_runs = s->next_run;
     return JF_OK;
 }
 
@@ -172,7 +243,7 @@ static JfStatus merge_open(ExtSort *s, size_t from, size_t to, JfError *err)
         if (!s->src[i].f)
             return jf_error_set(err, JF_EIO, path, JF_OFFSET_UNKNOWN, "cannot open: %s", strerror(errno));
         setvbuf(s->src[i].f, s->iobuf + i * EXTSORT_IO_BUF, _IOFBF, EXTSORT_IO_BUF);
-        unlink(path);   /* gone once closed, even if we are killed */
+        if (!s->keep) unlink(path);   /* gone once closed, even if we are killed */
         JfStatus rc = src_read(s, i, err);
         if (rc == JF_ROW) s->heap[s->n_heap++] = i;
         else if (rc != JF_DONE) return rc;
@@ -217,7 +288,7 @@ JfStatus extsort_finish(ExtSort *s, JfError *err)
     if (s->finished) return JF_OK;
     s->finished = true;
     if (s->next_run == 0) {   /* everything fit: sort in place and serve from memory */
-        qsort(s->buf, s->n, sizeof *s->buf, rec_qcmp);
+        rec_sort(s->buf, s->n);
         s->in_memory = true;
         return JF_OK;
     }
@@ -254,12 +325,13 @@ void extsort_close(ExtSort *s)
 {
     if (!s) return;
     merge_close(s);
-    for (size_t i = s->first_run; i < s->next_run; i++) {
+    /* A dir sort keeps its spilled input runs; merge passes' runs go. */
+    for (size_t i = s->keep ? s->keep_below : s->first_run; i < s->next_run; i++) {
         char path[PATH_MAX + 32];
         run_path(s, i, path, sizeof path);
         unlink(path);
     }
-    rmdir(s->dir);
+    if (s->own_dir) rmdir(s->dir);
     jf_free(s->buf);
     jf_free(s);
 }

@@ -7,8 +7,11 @@
  * byte budget given at open (plus a few hundred bytes of bookkeeping).
  *
  * Run file format: raw DedupRec structs in native byte order (24 bytes
- * each, ascending); they live only for the run of one process and are
- * removed by extsort_close. Does not know what the keys mean. */
+ * each, ascending), named run-NNNNNN.bin. A private sort (extsort_open)
+ * removes them as it goes; a sort in a given folder (extsort_open_dir)
+ * keeps the runs present at its last extsort_spill_all, so a later process
+ * can merge them again (the dedup stage's resume). Does not know what the
+ * keys mean. */
 #ifndef JF_DEDUP_SORT_H
 #define JF_DEDUP_SORT_H
 
@@ -33,6 +36,15 @@ typedef struct ExtSort ExtSort;
  * buffers (at least 64 KiB is used). tmp_dir must exist.
  * @return JF_OK, JF_EIO (cannot make the private folder), JF_ENOMEM. */
 JfStatus extsort_open(const char *tmp_dir, size_t mem_bytes, ExtSort **out, JfError *err);
+/* A sort in dir (must exist, is not removed at close) that starts with the
+ * n_runs run files already there (written by an earlier extsort_spill_all).
+ * @return JF_OK, JF_ENOMEM. */
+JfStatus extsort_open_dir(const char *dir, size_t mem_bytes, size_t n_runs, ExtSort **out,
+                          JfError *err);
+/* Spills the buffer (if not empty) so every record added is in a run file,
+ * and marks the runs as kept (not removed by merging or close): after it,
+ * *n_runs runs hold the whole input. @return JF_OK, JF_EIO, JF_EUSAGE. */
+JfStatus extsort_spill_all(ExtSort *s, size_t *n_runs, JfError *err);
 /* Adds one record; may spill a run. @return JF_OK, JF_EIO, JF_EUSAGE (after finish). */
 JfStatus extsort_add(ExtSort *s, const DedupRec *r, JfError *err);
 /* Ends input and prepares the merge. @return JF_OK, JF_EIO, JF_ENOMEM. */

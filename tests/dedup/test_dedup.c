@@ -5,7 +5,11 @@
  *   dedup-3: a small --mem forces spilled runs and several merge passes, and
  *            the fates are identical to the in-memory run;
  *   dedup-4: keep policies newest and longest; --verify 1.0 keeps near copies;
- *   dedup-5: RFC 3339 parsing for `created`. */
+ *   dedup-5: RFC 3339 parsing for `created`;
+ *   dedup-6: phase 1 checkpointed (dedup_open_dir + dedup_checkpoint), the
+ *            Dedup closed and opened again: resumed with the same key gives
+ *            the same fates without any add; another key or resume=false
+ *            starts empty; dedup_state_remove leaves nothing. */
 #include "dedup_testdata.h"
 
 #include <stdint.h>
@@ -175,6 +179,65 @@ static void test_time_parse(void **state)
     assert_true(dedup_time_parse("yesterday") == INT64_MIN);
 }
 
+static void test_checkpoint_resume(void **state)
+{
+    (void)state;
+    JfDoc docs[N_ORIG + N_EXACT + N_NEAR];
+    size_t n = make_docs(docs);
+    DedupOptions o;
+    dedup_options_init(&o);
+    o.mh.bands = 10, o.mh.rows = 5;
+    o.verify = 0.5;      /* the shingle sets are part of the checkpoint */
+    o.mem = 64 * 1024;   /* and several spilled runs */
+    Dedup *ref = run(&o, docs, n);
+    char dir[sizeof g_tmp + 16];
+    snprintf(dir, sizeof dir, "%s/ckpt", g_tmp);
+    JfError err;
+    jf_error_clear(&err);
+    Dedup *d = NULL;
+    bool resumed = true;
+    assert_int_equal(dedup_open_dir(&o, dir, "key-1", true, &d, &resumed, &err), JF_OK);
+    assert_false(resumed);
+    for (size_t i = 0; i < n; i++) assert_int_equal(dedup_add(d, &docs[i], &err), JF_OK);
+    assert_int_equal(dedup_checkpoint(d, &err), JF_OK);
+    dedup_close(d);   /* as if killed after phase 1 */
+    assert_int_equal(dedup_open_dir(&o, dir, "key-1", true, &d, &resumed, &err), JF_OK);
+    assert_true(resumed);
+    assert_int_equal(dedup_count(d), n);
+    assert_int_equal(dedup_add(d, &docs[0], &err), JF_EUSAGE);
+    assert_int_equal(dedup_cluster(d, &err), JF_OK);
+    assert_int_equal(dedup_stats(d)->phase1_resumed, 1);
+    assert_int_equal(dedup_stats(d)->removed_near, dedup_stats(ref)->removed_near);
+    assert_int_equal(dedup_stats(d)->removed_exact, dedup_stats(ref)->removed_exact);
+    for (size_t i = 0; i < n; i++) {
+        DedupFate a, b;
+        dedup_fate(ref, i, &a);
+        dedup_fate(d, i, &b);
+        assert_true(a.kind == b.kind && a.cluster == b.cluster && a.kept == b.kept);
+        char ia[64], ib[64];
+        assert_int_equal(dedup_doc_id(ref, i, ia, sizeof ia, &err), JF_OK);
+        assert_int_equal(dedup_doc_id(d, i, ib, sizeof ib, &err), JF_OK);
+        assert_string_equal(ia, ib);
+    }
+    dedup_close(d);
+    /* dedup_cluster consumed nothing the checkpoint needs: it resumes again. */
+    assert_int_equal(dedup_open_dir(&o, dir, "key-1", true, &d, &resumed, &err), JF_OK);
+    assert_true(resumed);
+    dedup_close(d);
+    assert_int_equal(dedup_open_dir(&o, dir, "key-2", true, &d, &resumed, &err), JF_OK);
+    assert_false(resumed);
+    assert_int_equal(dedup_count(d), 0);
+    assert_int_equal(dedup_checkpoint(d, &err), JF_OK);   /* an empty phase 1 */
+    dedup_close(d);
+    assert_int_equal(dedup_open_dir(&o, dir, "key-2", false, &d, &resumed, &err), JF_OK);
+    assert_false(resumed);
+    dedup_close(d);
+    dedup_state_remove(dir);
+    assert_int_equal(access(dir, F_OK), -1);
+    dedup_close(ref);
+    for (size_t i = 0; i < n; i++) jf_doc_free(&docs[i]);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -198,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_spill_same),
         cmocka_unit_test(test_keep_and_verify),
         cmocka_unit_test(test_time_parse),
+        cmocka_unit_test(test_checkpoint_resume),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
