@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh: the project's test command. Installs what is missing (Debian packages,
 # npm peers), builds the sample data from Debian packages, builds with -Werror,
-# and runs every test under ctest.
+# runs every test under ctest, then the unit tests and fuzz replays again
+# under the sanitizers (JF_SKIP_ASAN=1 skips that part).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -10,3 +11,11 @@ bash "$root/scripts/install-deps.sh"
 bash "$root/scripts/make-sample-data.sh" "$data"
 BUILD_DIR=$build bash "$root/scripts/build.sh" -DJF_WERROR=ON -DJF_DATA_DIR="$data"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "$@"
+
+# The same code under AddressSanitizer, UndefinedBehaviorSanitizer and
+# LeakSanitizer (CMakePresets.json "asan"): unit tests and fuzz replays.
+if [ -z "${JF_SKIP_ASAN:-}" ]; then
+  cmake --preset asan -S "$root" -DJF_DATA_DIR="$data" >/dev/null
+  ninja -C "$root/build-asan" -j"$(nproc)"
+  (cd "$root" && ctest --preset asan -j"$(nproc)")
+fi

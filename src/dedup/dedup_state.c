@@ -131,7 +131,8 @@ static JfStatus state_write(Dedup *d, uint64_t n_runs, JfError *err)
     if (!f)
         return jf_error_set(err, JF_EIO, tmp, JF_OFFSET_UNKNOWN, "cannot create: %s", strerror(errno));
     bool ok = fwrite(&h, sizeof h, 1, f) == 1 && fwrite(&d->st, sizeof d->st, 1, f) == 1
-        && fwrite(d->docs, sizeof *d->docs, d->n, f) == d->n && fwrite(STATE_END, 1, 8, f) == 8;
+        && (d->n == 0 || fwrite(d->docs, sizeof *d->docs, d->n, f) == d->n)
+        && fwrite(STATE_END, 1, 8, f) == 8;
     JfStatus rc = ok ? flush_sync(f, tmp, err)
         : jf_error_set(err, JF_EIO, tmp, JF_OFFSET_UNKNOWN, "write failed: %s", strerror(errno));
     if (fclose(f) != 0 && rc == JF_OK)
