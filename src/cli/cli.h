@@ -43,6 +43,10 @@ char *cli_command_line(int argc, char **argv);
  * "-" is "stdin". */
 void cli_output_stem(const JfPathList *inputs, size_t i, char *out, size_t cap);
 
+/* Parses a whole non-negative decimal number for option name (reported as
+ * "NAME: not a number: 'S'"). @return 0, or -1 after reporting. */
+int cli_parse_u64(const char *s, const char *name, uint64_t *out);
+
 /* Prints "jaforge: FILE[:OFFSET]: reason" for err on stderr. */
 void cli_report(const JfError *err);
 /* Prints "jaforge: <formatted>" on stderr. */

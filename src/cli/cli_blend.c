@@ -42,18 +42,6 @@ static void usage(FILE *f)
         "  -h, --help          this text\n");
 }
 
-static int parse_u64(const char *s, const char *name, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || *end || errno || s[0] == '-') {
-        cli_errorf("%s: not a number: '%s'", name, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
 
 /* ----------------------------------------------------------------- show ---- */
 
@@ -67,7 +55,7 @@ static int cmd_show(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "n:h", LONG, NULL)) != -1) {
         if (c == 'h') { usage(stdout); return CLI_EXIT_OK; }
-        if (c != 'n' || parse_u64(optarg, "--head", &head)) { usage(stderr); return CLI_EXIT_USAGE; }
+        if (c != 'n' || cli_parse_u64(optarg, "--head", &head)) { usage(stderr); return CLI_EXIT_USAGE; }
     }
     if (optind != argc - 1) {
         cli_errorf("blend show: expected one PLAN");
@@ -122,10 +110,10 @@ static int parse_args(int argc, char **argv, BlendArgs *a)
     while ((c = getopt_long(argc, argv, "+o:h", LONG, NULL)) != -1) {
         switch (c) {
         case 'o': a->out = optarg; break;
-        case O_SAMPLES: if (parse_u64(optarg, "--samples", &a->samples)) return -1; break;
-        case O_TOKENS: if (parse_u64(optarg, "--tokens", &a->tokens)) return -1; break;
-        case O_SEQ: if (parse_u64(optarg, "--seq-len", &a->seq_len)) return -1; break;
-        case O_SEED: if (parse_u64(optarg, "--seed", &a->seed)) return -1; break;
+        case O_SAMPLES: if (cli_parse_u64(optarg, "--samples", &a->samples)) return -1; break;
+        case O_TOKENS: if (cli_parse_u64(optarg, "--tokens", &a->tokens)) return -1; break;
+        case O_SEQ: if (cli_parse_u64(optarg, "--seq-len", &a->seq_len)) return -1; break;
+        case O_SEED: if (cli_parse_u64(optarg, "--seed", &a->seed)) return -1; break;
         case O_SPLIT: a->split = optarg; break;
         case O_MAXEP: {
             char *end;

@@ -2,6 +2,7 @@
  * subcommands. The progress display draws a bar with rate and ETA when stderr
  * is a terminal, and otherwise prints a plain log line at most every 10 s so
  * batch logs (Slurm, CI) stay readable. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,19 @@
 #include <unistd.h>
 
 #include "cli.h"
+
+int cli_parse_u64(const char *s, const char *name, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end || errno || s[0] == '-') {
+        cli_errorf("%s: not a number: '%s'", name, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
 
 char *cli_command_line(int argc, char **argv)
 {

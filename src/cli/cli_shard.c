@@ -52,18 +52,6 @@ static void prefix_of(const char *arg, char *out, size_t cap)
     snprintf(out, cap, "%.*s", (int)n, arg);
 }
 
-static int parse_u64(const char *s, const char *name, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || *end || errno || s[0] == '-') {
-        cli_errorf("%s: not a number: '%s'", name, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
 
 /* ------------------------------------------------------------- inspect ---- */
 
@@ -202,8 +190,8 @@ static int cmd_inspect(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "t:m:d:h", LONG, NULL)) != -1) {
         if (c == 'h') { usage(stdout); return CLI_EXIT_OK; }
         if (c == 'm') { model = optarg; continue; }
-        if (c == 'd') { if (parse_u64(optarg, "--decode", &decode)) return CLI_EXIT_USAGE; continue; }
-        if (c != 't' || parse_u64(optarg, "--top", &top)) { usage(stderr); return CLI_EXIT_USAGE; }
+        if (c == 'd') { if (cli_parse_u64(optarg, "--decode", &decode)) return CLI_EXIT_USAGE; continue; }
+        if (c != 't' || cli_parse_u64(optarg, "--top", &top)) { usage(stderr); return CLI_EXIT_USAGE; }
     }
     if (decode && !model) {
         cli_errorf("shard inspect: --decode needs --model");
@@ -298,7 +286,7 @@ static int cmd_verify(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", LONG, NULL)) != -1) {
         if (c == 'h') { usage(stdout); return CLI_EXIT_OK; }
-        if (c != 'v' || parse_u64(optarg, "--vocab-size", &vocab)) { usage(stderr); return CLI_EXIT_USAGE; }
+        if (c != 'v' || cli_parse_u64(optarg, "--vocab-size", &vocab)) { usage(stderr); return CLI_EXIT_USAGE; }
     }
     if (optind >= argc) {
         cli_errorf("shard verify: expected PREFIX...");
@@ -383,8 +371,8 @@ static int cmd_from_ids(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:h", LONG, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
-        case 'v': if (parse_u64(optarg, "--vocab-size", &vocab)) return CLI_EXIT_USAGE; break;
-        case 'e': if (parse_u64(optarg, "--eod", &eod_v)) return CLI_EXIT_USAGE; eod = (int64_t)eod_v; break;
+        case 'v': if (cli_parse_u64(optarg, "--vocab-size", &vocab)) return CLI_EXIT_USAGE; break;
+        case 'e': if (cli_parse_u64(optarg, "--eod", &eod_v)) return CLI_EXIT_USAGE; eod = (int64_t)eod_v; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
         default: usage(stderr); return CLI_EXIT_USAGE;
         }
@@ -446,9 +434,9 @@ static int cmd_write(int argc, char **argv)
     for (int c; (c = getopt_long(argc, argv, "m:o:j:h", LONG, NULL)) != -1;) {
         if (c == 'm') model = optarg;
         else if (c == 'o') prefix = optarg;
-        else if (c == 'j') { if (parse_u64(optarg, "--threads", &threads) || !threads) return CLI_EXIT_USAGE; }
+        else if (c == 'j') { if (cli_parse_u64(optarg, "--threads", &threads) || !threads) return CLI_EXIT_USAGE; }
         else if (c == O_NOEOD) opt.append_eod = false;
-        else if (c == O_MAXTOK) { if (parse_u64(optarg, "--max-tokens", &opt.max_tokens) || !opt.max_tokens) return CLI_EXIT_USAGE; }
+        else if (c == O_MAXTOK) { if (cli_parse_u64(optarg, "--max-tokens", &opt.max_tokens) || !opt.max_tokens) return CLI_EXIT_USAGE; }
         else if (c == 'h') { usage(stdout); return CLI_EXIT_OK; }
         else { usage(stderr); return CLI_EXIT_USAGE; }
     }

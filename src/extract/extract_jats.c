@@ -48,22 +48,6 @@ static bool name_in(const char *name, const char *const *list, size_t n)
     return false;
 }
 
-static int jats_io_read(void *ctx, char *buf, int len)
-{
-    JatsRun *j = ctx;
-    size_t n;
-    JfError err;
-    JfStatus rc = jf_stream_read(j->stream, buf, (size_t)len, &n, &err);
-    if (rc == JF_DONE) return 0;
-    if (rc != JF_OK) {
-        j->st->bad_records++;
-        if (j->sink->on_error) j->sink->on_error(j->sink->ctx, &err);
-        return -1;
-    }
-    return (int)n;
-}
-
-static int jats_io_close(void *ctx) { (void)ctx; return 0; }
 static void jats_xml_error(void *c, const char *m, xmlParserSeverities s, xmlTextReaderLocatorPtr l)
 {
     (void)c, (void)m, (void)s, (void)l;
@@ -289,9 +273,10 @@ JfStatus extractor_run_jats(Extractor *x, const char *path, const ExtractSink *s
     JfStatus rc = jf_stream_open(path, &jp->stream, err);
     if (rc != JF_OK) return rc;
     for (int l = 0; l < EXTRACT_LANG_COUNT; l++) jf_buf_init(&jp->text[l], 64u << 20);
+    ExtractXmlFeed feed = { jp->stream, st, sink };
     xmlTextReaderPtr r = NULL;
     if (jf_doc_init(&jp->doc) == JF_OK)
-        r = xmlReaderForIO(jats_io_read, jats_io_close, jp, path, NULL,
+        r = xmlReaderForIO(extract_xml_read, extract_xml_close, &feed, path, NULL,
                            XML_PARSE_NONET | XML_PARSE_COMPACT | XML_PARSE_RECOVER);
     if (!r) rc = jf_error_set(err, JF_ENOMEM, path, 0, "out of memory");
     if (r) {

@@ -37,22 +37,22 @@ typedef struct {
     size_t             unclosed;
 } WikiRun;
 
-static int wiki_io_read(void *ctx, char *buf, int len)
+int extract_xml_read(void *ctx, char *buf, int len)
 {
-    WikiRun *w = ctx;
+    ExtractXmlFeed *f = ctx;
     size_t n;
     JfError err;
-    JfStatus rc = jf_stream_read(w->stream, buf, (size_t)len, &n, &err);
+    JfStatus rc = jf_stream_read(f->stream, buf, (size_t)len, &n, &err);
     if (rc == JF_DONE) return 0;
     if (rc != JF_OK) {
-        w->st->bad_records++;
-        if (w->sink->on_error) w->sink->on_error(w->sink->ctx, &err);
+        f->st->bad_records++;
+        if (f->sink->on_error) f->sink->on_error(f->sink->ctx, &err);
         return -1;
     }
     return (int)n;
 }
 
-static int wiki_io_close(void *ctx) { (void)ctx; return 0; }
+int extract_xml_close(void *ctx) { (void)ctx; return 0; }
 
 /* Copies the element's text into dst. */
 static void read_into(xmlTextReaderPtr r, char *dst, size_t cap)
@@ -182,9 +182,10 @@ JfStatus extractor_run_wiki(Extractor *x, const char *path, const ExtractSink *s
     JfStatus rc = jf_stream_open(path, &w.stream, err);
     if (rc != JF_OK) return rc;
     jf_buf_init(&w.plain, 0);
+    ExtractXmlFeed feed = { w.stream, st, sink };
     xmlTextReaderPtr r = NULL;
     if (jf_doc_init(&w.doc) == JF_OK)
-        r = xmlReaderForIO(wiki_io_read, wiki_io_close, &w, path, "UTF-8",
+        r = xmlReaderForIO(extract_xml_read, extract_xml_close, &feed, path, "UTF-8",
                            XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT | XML_PARSE_RECOVER);
     if (!r) rc = jf_error_set(err, JF_ENOMEM, path, 0, "out of memory");
     if (r) {

@@ -7,6 +7,7 @@
 #include "html_text.h"
 #include "http.h"
 #include "jf_buf.h"
+#include "jf_stream.h"
 #include "normalize.h"
 
 struct Extractor {
@@ -29,6 +30,16 @@ JfStatus extractor_run_jats(Extractor *x, const char *path, const ExtractSink *s
                             ExtractStats *st, JfError *err);
 JfStatus extractor_run_json(Extractor *x, const char *path, const ExtractSink *sink,
                             ExtractStats *st, JfError *err);
+
+/* libxml2 reads XML inputs through this: a decompressed stream whose
+ * errors are counted and reported as bad records (extract_wiki.c). */
+typedef struct {
+    JfStream          *stream;
+    ExtractStats      *st;
+    const ExtractSink *sink;
+} ExtractXmlFeed;
+int extract_xml_read(void *feed, char *buf, int len);   /* xmlInputReadCallback */
+int extract_xml_close(void *feed);                      /* xmlInputCloseCallback */
 
 /* Writes a kept document to its language's writer (counting it), or counts a
  * document that cannot be serialized as bad and reports it. */
