@@ -14,6 +14,8 @@ CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DJF_FUZZ=ON \
     -DJF_STAGES="common;rundb;warc;normalize;extract" >/dev/null
 ninja -C "$build" $(for t in $targets; do echo "fuzz_$t"; done)
 status=0
+passed=0
+failed=0
 for t in $targets; do
   out=$build/findings/$t
   mkdir -p "$out" "$build/work/$t"
@@ -23,7 +25,11 @@ for t in $targets; do
        > "$out/log" 2>&1; then
     echo "fuzz: $t FOUND A PROBLEM, see $out/" >&2
     status=1
+    failed=$((failed + 1))
+  else
+    passed=$((passed + 1))
   fi
   grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$out/log" | sed "s/^/  $t: /"
 done
+echo "fuzz: $passed passed, $failed failed"
 exit $status

@@ -2,7 +2,8 @@
 # test.sh: the project's test command. Installs what is missing (Debian packages,
 # npm peers), builds the sample data from Debian packages, builds with -Werror,
 # runs every test under ctest, then the unit tests and fuzz replays again
-# under the sanitizers (JF_SKIP_ASAN=1 skips that part).
+# under the sanitizers (JF_SKIP_ASAN=1 skips that part), then fuzzes every
+# parser for a few seconds (JF_FUZZ_SECONDS, 0 skips).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -18,4 +19,11 @@ if [ -z "${JF_SKIP_ASAN:-}" ]; then
   cmake --preset asan -S "$root" -DJF_DATA_DIR="$data" >/dev/null
   ninja -C "$root/build-asan" -j"$(nproc)"
   (cd "$root" && ctest --preset asan -j"$(nproc)")
+fi
+
+# A short, bounded fuzzing run of every parser (clang, libFuzzer, sanitizers):
+# JF_FUZZ_SECONDS per target (default 10; 0 skips).
+secs=${JF_FUZZ_SECONDS:-10}
+if [ "$secs" != 0 ]; then
+  bash "$root/scripts/fuzz.sh" "$secs"
 fi
