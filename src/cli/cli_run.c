@@ -25,6 +25,7 @@ static void usage(FILE *f)
         "  --workdir DIR     where every output goes (required)\n"
         "  --set KEY=VALUE   override a recipe key (section.key); data=DIR sets ${DATA}\n"
         "  --dry-run         print the steps' commands and stop\n"
+        "  --until STEP      stop after STEP (a step name as --dry-run and status show them)\n"
         "  -h, --help        this text\n");
 }
 
@@ -49,14 +50,16 @@ int cli_run_main(int argc, char **argv)
     static const struct option LONG[] = {
         { "workdir", required_argument, 0, 'w' }, { "set", required_argument, 0, 's' },
         { "dry-run", no_argument, 0, 'n' },        { "help", no_argument, 0, 'h' },
+        { "until", required_argument, 0, 'u' },
         { 0, 0, 0, 0 },
     };
-    const char *workdir = NULL, *sets[64];
+    const char *workdir = NULL, *until = NULL, *sets[64];
     size_t nsets = 0;
     bool dry = false;
     optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "w:s:nh", LONG, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "w:s:nhu:", LONG, NULL)) != -1;) {
         if (c == 'w') workdir = optarg;
+        else if (c == 'u') until = optarg;
         else if (c == 's' && nsets < 64) sets[nsets++] = optarg;
         else if (c == 'n') dry = true;
         else if (c == 'h') { usage(stdout); return CLI_EXIT_OK; }
@@ -76,6 +79,13 @@ int cli_run_main(int argc, char **argv)
     snprintf(wdir, sizeof wdir, "%s", workdir);
     Pipeline p = { 0 };
     if (rc == JF_OK) rc = pipeline_plan(cfg, dirname(pdir), wdir, &p, &err);
+    if (rc == JF_OK && until) {   /* keep the steps up to and including it */
+        size_t k = 0;
+        while (k < p.count && strcmp(p.steps[k].name, until)) k++;
+        if (k == p.count) rc = jf_error_set(&err, JF_EUSAGE, argv[optind], JF_OFFSET_UNKNOWN,
+                                            "--until: no step named '%s'", until);
+        else pipeline_truncate(&p, k + 1);
+    }
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
     if (rc == JF_OK && dry) print_steps(&p);

@@ -383,3 +383,10 @@ void pipeline_free(Pipeline *p)
     jf_free(p->steps);
     memset(p, 0, sizeof *p);
 }
+
+void pipeline_truncate(Pipeline *p, size_t n)
+{
+    for (size_t i = n; i < p->count; i++)
+        for (size_t a = 0; a < p->steps[i].argc; a++) jf_free(p->steps[i].argv[a]);
+    if (n < p->count) p->count = n;
+}

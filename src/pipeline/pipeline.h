@@ -44,6 +44,8 @@ typedef struct {
 JfStatus pipeline_plan(const JfConfig *cfg, const char *pipeline_dir, const char *workdir,
                        Pipeline *out, JfError *err);
 void     pipeline_free(Pipeline *p);
+/* Keeps the first n steps (frees the others). */
+void     pipeline_truncate(Pipeline *p, size_t n);
 
 /* Runs the steps in order as child processes of exe (the jaforge binary),
  * skipping those the run database (WORKDIR/jaforge.db) records as done with
