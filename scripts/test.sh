@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: the project's test command. Installs what is missing (Debian packages,
 # npm peers), builds the sample data from Debian packages, builds with -Werror,
-# runs every test under ctest, then the unit tests and fuzz replays again
+# runs every test under ctest, then the unit, CLI and fuzz-replay tests again
 # under the sanitizers (JF_SKIP_ASAN=1 skips that part), then fuzzes every
 # parser for a few seconds (JF_FUZZ_SECONDS, 0 skips).
 set -euo pipefail
@@ -14,7 +14,8 @@ BUILD_DIR=$build bash "$root/scripts/build.sh" -DJF_WERROR=ON -DJF_DATA_DIR="$da
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "$@"
 
 # The same code under AddressSanitizer, UndefinedBehaviorSanitizer and
-# LeakSanitizer (CMakePresets.json "asan"): unit tests and fuzz replays.
+# LeakSanitizer (CMakePresets.json "asan"): unit, CLI and fuzz-replay tests
+# (not the MPI ones, nor the long kill-and-resume test).
 if [ -z "${JF_SKIP_ASAN:-}" ]; then
   cmake --preset asan -S "$root" -DJF_DATA_DIR="$data" >/dev/null
   ninja -C "$root/build-asan" -j"$(nproc)"
