@@ -1,7 +1,8 @@
-"""make_corpus.py DATA_DIR: writes the seed corpus of the fuzz targets into
+"""make_corpus.py DATA_DIR [TARGET...]: writes the seed corpus of the fuzz targets into
 corpus/<target>/ from small pieces of the real sample data (Debian pages,
 vim's Japanese tutor in three encodings) and hand-made damage. Run once; the
-seeds are committed, and crashes found later are added beside them."""
+seeds are committed, and crashes found later are added beside them. With
+TARGET names, writes only those targets' seeds."""
 import gzip
 import json
 import os
@@ -10,10 +11,13 @@ import sys
 import zlib
 
 DATA = sys.argv[1]
+ONLY = set(sys.argv[2:])
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def put(target, name, data):
+    if ONLY and target not in ONLY:
+        return
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), "wb") as f:
@@ -90,3 +94,80 @@ put("docstream", "truncated.jsonl.zst", subprocess.run(["zstd", "-qc"], input=li
 
 put("config", "profile.ini", b"# profile\nname = swallow-ja\n[ja_hiragana_ratio]\nenabled = yes\nmin = 0.2 ; c\n[train]\nsteps=10\nlr = 3e-4\n")
 put("config", "broken.ini", b"[open\nx\n=y\n[a]\nb = \xe3\x81\x82\n")
+
+# J-STAGE: a JATS article (Japanese with English translations) and an Atom
+# search result, from real sentences of the tutor.
+ja = tutor_utf8.decode("utf-8", "ignore").split("\n")
+ja = [l for l in ja if len(l) > 10][:4]
+jats = ("""<?xml version="1.0" encoding="UTF-8"?>
+<article xml:lang="ja"><front><article-meta><article-id pub-id-type="doi">10.1/x</article-id>
+<title-group><article-title>%s</article-title><trans-title-group xml:lang="en"><trans-title>Vim tutor</trans-title>
+</trans-title-group></title-group><pub-date><year>2021</year><month>4</month><day>1</day></pub-date>
+<abstract><p>%s</p></abstract><trans-abstract xml:lang="en"><p>The tutor of Vim, in Japanese.</p></trans-abstract>
+</article-meta></front><body><sec><title>%s</title><p>%s<xref rid="b1">1)</xref></p>
+<table-wrap><table><tr><td>x</td></tr></table></table-wrap></sec></body>
+<back><ref-list><ref id="b1"><mixed-citation>ref</mixed-citation></ref></ref-list></back></article>
+""" % tuple(ja)).encode()
+put("jats", "article.xml", jats)
+put("jats", "article.xml.gz", gzip.compress(jats, mtime=0))
+put("jats", "atom.xml", ("""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><entry><article_title><ja>%s</ja><en>Vim tutor</en></article_title>
+<prism:doi xmlns:prism="http://prismstandard.org/namespaces/basic/2.0/">10.1/y</prism:doi></entry></feed>
+""" % ja[0]).encode())
+
+# Manifests: the shipped ones, plus names that must be refused.
+for f in sorted(os.listdir(os.path.join(HERE, "..", "..", "data-manifests"))):
+    if f.endswith(".tsv"):
+        put("manifest", f, open(os.path.join(HERE, "..", "..", "data-manifests", f), "rb").read())
+put("manifest", "hostile.tsv", b"http://h/a/..\t-\t-\nhttp://h/a/.\nfile:///etc/passwd\t12\txxh3:0123456789abcdef\n"
+    b"http://h/x?y=../../z\t5\tsha1:" + b"a" * 40 + b"\nhttp://h/d/\nhttp://h/\\\\evil\n\x00\n" + b"http://h/" + b"n" * 300 + b"\n")
+
+# SentencePiece: a tiny BPE model trained by Debian's spm_train on the tutor
+# (byte fallback, split digits), and the same cut short.
+import tempfile
+with tempfile.TemporaryDirectory() as td:
+    txt = os.path.join(td, "t.txt")
+    open(txt, "wb").write(tutor_utf8 * 3 + b"The quick brown fox 12345 jumps.\n" * 20)
+    subprocess.run(["spm_train", "--input=" + txt, "--model_prefix=" + os.path.join(td, "m"), "--vocab_size=600",
+                    "--model_type=bpe", "--byte_fallback=true", "--split_digits=true", "--character_coverage=0.98",
+                    "--normalization_rule_name=identity", "--minloglevel=2"], check=True, capture_output=True)
+    model = open(os.path.join(td, "m.model"), "rb").read()
+put("spmodel", "bpe.model", model)
+put("spmodel", "truncated.model", model[:len(model) // 2])
+
+# Megatron indexed datasets (formats.md §3): u32 .idx length, .idx, .bin.
+import struct
+
+
+def mmidx(seqs, code, fmt):
+    lens = [len(q) for q in seqs]
+    size = struct.calcsize(fmt)
+    ptr, ptrs = 0, []
+    for n in lens:
+        ptrs.append(ptr)
+        ptr += n * size
+    idx = (b"MMIDIDX\x00\x00" + struct.pack("<QBQQ", 1, code, len(seqs), len(seqs) + 1) +
+           struct.pack("<%di" % len(lens), *lens) + struct.pack("<%dq" % len(ptrs), *ptrs) +
+           struct.pack("<%dq" % (len(seqs) + 1), *range(len(seqs) + 1)))
+    bin_ = b"".join(struct.pack("<%d%s" % (len(q), fmt[-1]), *q) for q in seqs)
+    return struct.pack("<I", len(idx)) + idx + bin_
+
+
+seqs = [[1, 2, 3, 2], [5, 6, 2], [7, 8, 9, 10, 2]]
+put("mmidx", "uint16", mmidx(seqs, 8, "<H"))
+put("mmidx", "int32", mmidx(seqs, 4, "<i"))
+put("mmidx", "empty", mmidx([], 8, "<H"))
+
+# llama2.c checkpoints (formats.md §5): dim 8, hidden 16, 1 layer, 2 heads,
+# vocabulary 16 (shared classifier) and -16 (separate), seq_len 4.
+def ckpt(vocab):
+    C, H, L, V, T = 8, 16, 1, abs(vocab), 4
+    n = V * C + L * C + 4 * L * C * C + L * C + 3 * L * H * C + C + 2 * T * (C // 2 // 2)
+    if vocab < 0:
+        n += V * C
+    return struct.pack("<7i", C, H, L, 2, 2, vocab, T) + struct.pack("<%df" % n, *[(i % 7) * 0.01 for i in range(n)])
+
+
+put("ckpt", "shared.bin", ckpt(16))
+put("ckpt", "separate.bin", ckpt(-16))
+put("ckpt", "hostile-header.bin", struct.pack("<7i", 1 << 30, 1 << 30, 1 << 20, 1, 1, 1 << 30, 1 << 30))
