@@ -68,6 +68,9 @@ static void usage(FILE *f)
         "  --keep-boilerplate    do not remove navigation, headers, footers, link lists\n"
         "  --max-record-bytes N  skip WARC records larger than N bytes (default 64 MiB)\n"
         "  --max-html-bytes N    skip pages larger than N bytes (default 8 MiB)\n"
+        "  --max-ratio N         give up a compressed input that inflates more than N times\n"
+        "                        its size, past 64 MiB (a decompression bomb; default 1000,\n"
+        "                        0: no limit)\n"
         "  --source NAME         the documents' source field (default cc for WARC, mc4 for\n"
         "                        mC4-style JSON; Wikipedia dumps are always wikipedia)\n"
         "  --force               redo inputs already done\n"
@@ -113,13 +116,15 @@ static int parse_size(const char *s, const char *name, size_t *out)
 /* @return -1 on bad usage, -2 when an input cannot be read, 1 for --help, 0 to go on. */
 static int parse_args(int argc, char **argv, ExtractArgs *a)
 {
-    enum { O_LANG = 256, O_NOPRE, O_NORM, O_KEEPBP, O_MAXREC, O_MAXHTML, O_SOURCE, O_FORCE };
+    enum { O_LANG = 256, O_NOPRE, O_NORM, O_KEEPBP, O_MAXREC, O_MAXHTML, O_MAXRATIO, O_SOURCE,
+           O_FORCE };
     static const struct option LONG[] = {
         { "out", required_argument, 0, 'o' },        { "lang", required_argument, 0, O_LANG },
         { "no-prefilter", no_argument, 0, O_NOPRE }, { "norm", required_argument, 0, O_NORM },
         { "keep-boilerplate", no_argument, 0, O_KEEPBP },
         { "max-record-bytes", required_argument, 0, O_MAXREC },
         { "max-html-bytes", required_argument, 0, O_MAXHTML },
+        { "max-ratio", required_argument, 0, O_MAXRATIO },
         { "source", required_argument, 0, O_SOURCE }, { "force", no_argument, 0, O_FORCE },
         { "quiet", no_argument, 0, 'q' },            { "help", no_argument, 0, 'h' },
         { "threads", required_argument, 0, 'j' },
@@ -141,6 +146,12 @@ static int parse_args(int argc, char **argv, ExtractArgs *a)
         case O_KEEPBP: a->opt.html.remove_boilerplate = false; break;
         case O_MAXREC: if (parse_size(optarg, "--max-record-bytes", &a->opt.max_record_bytes)) return -1; break;
         case O_MAXHTML: if (parse_size(optarg, "--max-html-bytes", &a->opt.html.max_input)) return -1; break;
+        case O_MAXRATIO: {
+            uint64_t n;
+            if (cli_parse_u64(optarg, "--max-ratio", &n)) return -1;
+            a->opt.max_ratio = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+            break;
+        }
         case O_SOURCE: a->opt.source = optarg; break;
         case O_FORCE: a->force = true; break;
         case 'q': a->quiet = true; break;

@@ -28,6 +28,9 @@ struct JfStream {
     uint64_t   out_off;       /* stream offset of out[out_pos] */
     bool       done;          /* no more output */
     bool       failed;        /* decoder error already reported */
+    bool       bomb;          /* stopped at the decompression ratio; not yet reported */
+    uint32_t   max_ratio;     /* 0: no limit */
+    uint64_t   produced;      /* decompressed bytes so far */
     bool       member_end;    /* gzip/bzip2: a member ended; the next one may follow */
     bool       zstd_between;  /* zstd: the last frame is complete */
     z_stream   z;
@@ -95,6 +98,7 @@ JfStatus jf_stream_open(const char *path, JfStream **out, JfError *err)
     }
     in_refill(s);
     s->codec = sniff(s->in, s->in_len);
+    s->max_ratio = JF_MAX_RATIO_DEFAULT;
     if (codec_init(s) != JF_OK) {
         jf_stream_close(s);
         return jf_error_set(err, JF_ENOMEM, path, JF_OFFSET_UNKNOWN, "out of memory");
@@ -119,6 +123,7 @@ void jf_stream_close(JfStream *s)
 JfCodec jf_stream_codec(const JfStream *s) { return s->codec; }
 const char *jf_stream_path(const JfStream *s) { return s->path; }
 uint64_t jf_stream_file_bytes(const JfStream *s) { return s->file_bytes; }
+void jf_stream_set_max_ratio(JfStream *s, uint32_t max_ratio) { s->max_ratio = max_ratio; }
 
 /* A member (gzip) or stream (bzip2) ended: go on only if more input follows. */
 static bool next_member(JfStream *s)
@@ -177,6 +182,9 @@ static size_t decode_some(JfStream *s, uint8_t *at, size_t room)
         }
         s->in_pos += used;
     }
+    s->produced += made;
+    if (s->codec != JF_CODEC_PLAIN && jf_ratio_exceeded(s->produced, s->file_bytes, s->max_ratio))
+        s->bomb = s->done = true;
     return made;
 }
 
@@ -193,6 +201,14 @@ static JfStatus fill(JfStream *s, size_t want, JfError *err)
         s->out_len += decode_some(s, s->out + s->out_len, STREAM_CHUNK - s->out_len);
         if (ferror(s->f))
             return jf_error_set(err, JF_EIO, s->path, s->out_off, "read error: %s", strerror(errno));
+    }
+    if (s->bomb && s->out_pos == s->out_len) {
+        s->bomb = false;
+        return jf_error_set(err, JF_ETOOBIG, s->path, s->out_off,
+                            "%llu bytes decompressed from %llu: over the %u:1 ratio limit"
+                            " (a decompression bomb?); the rest of the file is skipped",
+                            (unsigned long long)s->produced, (unsigned long long)s->file_bytes,
+                            s->max_ratio);
     }
     if (s->failed && s->out_pos == s->out_len) {
         s->failed = false;

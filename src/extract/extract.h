@@ -49,6 +49,8 @@ typedef struct {
     bool              prefilter;          /* default true; applies only when ja alone is wanted */
     double            max_replaced_ratio; /* drop when U+FFFD / chars above this (0.01) */
     size_t            max_record_bytes;   /* WARC record budget (0: 64 MiB) */
+    uint32_t          max_ratio;          /* decompression bomb limit (jf_stream.h;
+                                             default JF_MAX_RATIO_DEFAULT, 0: none) */
     const char       *source;             /* document "source" field, default "cc" */
     HtmlTextOptions   html;
     NormalizerOptions norm;

@@ -272,6 +272,7 @@ JfStatus extractor_run_jats(Extractor *x, const char *path, const ExtractSink *s
     JatsRun run = { .x = x, .path = path, .sink = sink, .st = st }, *jp = &run;
     JfStatus rc = jf_stream_open(path, &jp->stream, err);
     if (rc != JF_OK) return rc;
+    jf_stream_set_max_ratio(jp->stream, x->opt.max_ratio);
     for (int l = 0; l < EXTRACT_LANG_COUNT; l++) jf_buf_init(&jp->text[l], 64u << 20);
     ExtractXmlFeed feed = { jp->stream, st, sink };
     xmlTextReaderPtr r = NULL;

@@ -161,6 +161,7 @@ JfStatus extractor_run_json(Extractor *x, const char *path, const ExtractSink *s
     JfStream *s;
     JfStatus rc = jf_stream_open(path, &s, err);
     if (rc != JF_OK) return rc;
+    jf_stream_set_max_ratio(s, x->opt.max_ratio);
     JsonRun r = { .x = x, .path = path, .sink = sink, .st = st };
     jf_fs_stem(path, r.stem, sizeof r.stem);
     JfBuf line;
@@ -200,6 +201,7 @@ JfStatus extractor_run_file(Extractor *x, const char *path, const ExtractSink *s
     JfStream *s;
     JfStatus rc = jf_stream_open(path, &s, err);
     if (rc != JF_OK) return rc;
+    jf_stream_set_max_ratio(s, x->opt.max_ratio);
     const uint8_t *p = NULL;
     size_t n = 0;
     rc = jf_stream_peek(s, &p, 4096, &n, err);

@@ -31,6 +31,7 @@ void extract_options_init(ExtractOptions *o)
     o->want[EXTRACT_LANG_JA] = o->want[EXTRACT_LANG_EN] = true;
     o->prefilter = true;
     o->max_replaced_ratio = 0.01;
+    o->max_ratio = JF_MAX_RATIO_DEFAULT;
     o->source = "cc";
     html_text_options_init(&o->html);
     normalizer_options_default(&o->norm);

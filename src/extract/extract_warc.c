@@ -154,7 +154,8 @@ JfStatus extractor_emit(const ExtractSink *sink, JfDoc *doc, const char *path, u
 JfStatus extractor_run_warc(Extractor *x, const char *path, const ExtractSink *sink,
                             ExtractStats *st, JfError *err)
 {
-    WarcReaderOptions wopt = { .max_record_bytes = x->opt.max_record_bytes };
+    WarcReaderOptions wopt = { .max_record_bytes = x->opt.max_record_bytes,
+                               .max_ratio = x->opt.max_ratio ? x->opt.max_ratio : UINT32_MAX };
     WarcReader *r;
     JfStatus rc = warc_reader_open(path, &wopt, &r, err);
     if (rc != JF_OK) return rc;

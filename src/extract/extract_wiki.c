@@ -181,6 +181,7 @@ JfStatus extractor_run_wiki(Extractor *x, const char *path, const ExtractSink *s
     WikiRun w = { .x = x, .path = path, .sink = sink, .st = st };
     JfStatus rc = jf_stream_open(path, &w.stream, err);
     if (rc != JF_OK) return rc;
+    jf_stream_set_max_ratio(w.stream, x->opt.max_ratio);
     jf_buf_init(&w.plain, 0);
     ExtractXmlFeed feed = { w.stream, st, sink };
     xmlTextReaderPtr r = NULL;

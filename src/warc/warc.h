@@ -25,6 +25,9 @@ typedef struct WarcReader WarcReader;
 typedef struct {
     size_t max_record_bytes;   /* records with a larger body are skipped and reported
                                   JF_ETOOBIG; 0 = 64 MiB */
+    uint32_t max_ratio;        /* decompressed / compressed bytes past which the file is
+                                  abandoned as a bomb (JF_ETOOBIG; jf_stream.h);
+                                  0 = JF_MAX_RATIO_DEFAULT, UINT32_MAX = no limit */
 } WarcReaderOptions;
 
 /* One record. Every pointer is borrowed from the reader and valid until the

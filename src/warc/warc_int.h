@@ -58,6 +58,7 @@ typedef struct {
     size_t      w_cap, w_len, w_pos, w_limit;
     uint64_t    w_off;
     bool        eof;           /* no more output will ever come */
+    uint32_t    max_ratio;     /* decompression bomb limit (jf_stream.h); 0: none */
 } WarcStream;
 
 /* Opens path ("-" = stdin) and recognizes the container from its first bytes.
@@ -71,7 +72,8 @@ JfStatus warc_stream_open(WarcStream *s, const char *path, size_t w_limit, JfErr
  * (a corrupt or truncated member, or garbage between members: err has the file
  * offset; the stream has already skipped to the next member header, what the
  * bad member produced stays in the window), JF_ETOOBIG (window at w_limit with
- * nothing consumed), JF_EIO, JF_ENOMEM. */
+ * nothing consumed; or past max_ratio, which ends the stream), JF_EIO,
+ * JF_ENOMEM. */
 JfStatus warc_stream_fill(WarcStream *s, JfError *err);
 
 /* Bytes available to the parser: w + w_pos, warc_stream_avail(s) bytes. */

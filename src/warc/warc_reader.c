@@ -520,6 +520,7 @@ JfStatus warc_reader_open(const char *path, const WarcReaderOptions *opt, WarcRe
     jf_buf_init(&r->side, 0);
     size_t w_limit = r->max_record + HDR_MAX + (2u << 20);
     JfStatus rc = warc_stream_open(&r->s, r->path, w_limit, err);
+    if (opt && opt->max_ratio) r->s.max_ratio = opt->max_ratio == UINT32_MAX ? 0 : opt->max_ratio;
     if (rc != JF_OK) {
         warc_reader_close(r);
         return rc;

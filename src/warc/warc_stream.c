@@ -26,6 +26,7 @@
 #include <zstd.h>
 
 #include "jf_alloc.h"
+#include "jf_stream.h"
 
 #define IN_CAP      (1u << 20)    /* initial compressed input buffer */
 #define IN_LOW      (128u << 10)  /* keep this much input ahead of the decoder */
@@ -617,14 +618,28 @@ static JfStatus zs_fill(WarcStream *s, JfError *err)
 
 /* ---- open / fill / close ---- */
 
-JfStatus warc_stream_fill(WarcStream *s, JfError *err)
+static JfStatus codec_fill(WarcStream *s, JfError *err)
 {
-    if (s->eof) return JF_DONE;
     switch (s->codec) {
     case WARC_CODEC_GZIP: return gz_fill(s, err);
     case WARC_CODEC_ZSTD: return zs_fill(s, err);
     default:              return plain_fill(s, err);
     }
+}
+
+JfStatus warc_stream_fill(WarcStream *s, JfError *err)
+{
+    if (s->eof) return JF_DONE;
+    JfStatus rc = codec_fill(s, err);
+    uint64_t out = s->w_off + s->w_len, in = s->in_off + s->in_pos;
+    if (rc == JF_OK && s->codec != WARC_CODEC_PLAIN && jf_ratio_exceeded(out, in, s->max_ratio)) {
+        s->eof = true;
+        return jf_error_set(err, JF_ETOOBIG, s->path, in,
+                            "%llu bytes decompressed from %llu: over the %u:1 ratio limit"
+                            " (a decompression bomb?); the rest of the file is skipped",
+                            (unsigned long long)out, (unsigned long long)in, s->max_ratio);
+    }
+    return rc;
 }
 
 /* Recognizes the container from the first bytes (already in s->in). */
@@ -656,6 +671,7 @@ JfStatus warc_stream_open(WarcStream *s, const char *path, size_t w_limit, JfErr
     s->path = path;
     s->fd = -1;
     s->w_limit = w_limit;
+    s->max_ratio = JF_MAX_RATIO_DEFAULT;
     if (!strcmp(path, "-")) {
         s->fd = STDIN_FILENO;
     } else {
