@@ -13,7 +13,7 @@ PKGS=(
   libssl-dev libinih-dev libdatrie-dev libprotobuf-c-dev protobuf-c-compiler
   sentencepiece python3-sentencepiece python3-numpy
   chromium fonts-noto-cjk clang libclang-rt-14-dev
-  wget python3 zstd ca-certificates
+  wget python3 zstd ca-certificates openssl libomp-dev
 )
 # Node.js may come from another packaging that bundles npm: ask for it only when absent.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)

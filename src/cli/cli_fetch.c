@@ -66,6 +66,8 @@ static void usage(FILE *f)
         "  --timeout S          connect timeout, and abort a transfer silent for S s (default 60)\n"
         "  --retry-wait S       first retry delay, doubled per retry, with jitter (default 1)\n"
         "  --retry-max-wait S   cap of a retry delay and of Retry-After (default 300)\n"
+        "  --cacert FILE        trust the certificate authorities in FILE (PEM) instead of\n"
+        "                       the system's; TLS verification cannot be turned off\n"
         "  -q, --quiet          no progress display and no retry messages\n"
         "  -h, --help           this text\n"
         "\n"
@@ -120,12 +122,13 @@ static int parse_rate(const char *s, uint64_t *out)
 /* @return -1 on bad usage, 1 for --help, 0 to go on. */
 static int parse_args(int argc, char **argv, FetchArgs *a)
 {
-    enum { O_RETRIES = 256, O_RATE, O_TIMEOUT, O_WAIT, O_MAXWAIT };
+    enum { O_RETRIES = 256, O_RATE, O_TIMEOUT, O_WAIT, O_MAXWAIT, O_CACERT };
     static const struct option LONG[] = {
         { "out", required_argument, 0, 'o' },          { "jobs", required_argument, 0, 'j' },
         { "retries", required_argument, 0, O_RETRIES }, { "limit-rate", required_argument, 0, O_RATE },
         { "timeout", required_argument, 0, O_TIMEOUT }, { "retry-wait", required_argument, 0, O_WAIT },
         { "retry-max-wait", required_argument, 0, O_MAXWAIT },
+        { "cacert", required_argument, 0, O_CACERT },
         { "quiet", no_argument, 0, 'q' },               { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -141,6 +144,7 @@ static int parse_args(int argc, char **argv, FetchArgs *a)
         case O_TIMEOUT: if (parse_count(optarg, "--timeout", 1, 86400, &v)) return -1; a->opt.timeout_s = v; break;
         case O_WAIT: if (parse_seconds(optarg, "--retry-wait", &a->opt.retry_wait_s)) return -1; break;
         case O_MAXWAIT: if (parse_seconds(optarg, "--retry-max-wait", &a->opt.retry_max_wait_s)) return -1; break;
+        case O_CACERT: a->opt.ca_file = optarg; break;
         case 'q': a->quiet = true; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;

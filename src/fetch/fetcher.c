@@ -334,6 +334,11 @@ static CURLcode handle_setup(Fetch *f, Xfer *x)
     SET(CURLOPT_PROTOCOLS_STR, "http,https,file");
     SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");   /* a server cannot redirect to file:// */
     SET(CURLOPT_USERAGENT, f->agent);
+    /* libcurl verifies TLS peers and host names by default; say so, so that no
+     * build or environment can turn it off silently. */
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    if (o->ca_file) SET(CURLOPT_CAINFO, o->ca_file);
     SET(CURLOPT_CONNECTTIMEOUT, o->timeout_s);
     SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
     SET(CURLOPT_LOW_SPEED_TIME, o->timeout_s);

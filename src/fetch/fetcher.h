@@ -30,6 +30,9 @@ typedef struct {
     double      retry_wait_s;     /* first backoff delay, doubled per retry (default 1) */
     double      retry_max_wait_s; /* cap of a backoff delay and of Retry-After (default 300) */
     const char *user_agent;       /* default "jaforge/VERSION" */
+    const char *ca_file;          /* PEM bundle of certificate authorities to trust instead
+                                   * of the system's (a private mirror); NULL: system.
+                                   * TLS peer and host verification are always on. */
 } FetchOptions;
 
 void fetch_options_init(FetchOptions *o);
