@@ -33,6 +33,18 @@ int cli_train_main(int argc, char **argv);
 int cli_run_main(int argc, char **argv);
 int cli_report_main(int argc, char **argv);
 int cli_status_main(int argc, char **argv);
+/* The subcommand called name (main.c's table), or NULL. */
+CliMainFn *cli_command_find(const char *name);
+
+/* MPI (cli_mpi.c). Launched by an MPI starter (Open MPI, PMI, PMIx)? */
+bool cli_mpi_launched(void);
+/* Initialises MPI when launched by a starter, once per process however
+ * deeply nested (`jaforge run` runs steps in-process). @return true when MPI
+ * is in use, with *rank and *size (0 and 1 otherwise). Pair with cli_mpi_end. */
+bool cli_mpi_begin(int *argc, char ***argv, int *rank, int *size);
+void cli_mpi_end(void);
+/* Ends every rank of a job of more than one (after the caller reported). */
+void cli_mpi_abort(int code);
 
 /* "jaforge ARG..." for the run database's record of invocations (malloc;
  * free with free()). @return NULL on OOM. */

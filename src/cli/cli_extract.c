@@ -1,7 +1,9 @@
 /* cli_extract.c: `jaforge extract --out DIR INPUT...`. Parses options, keeps
  * the run database (DIR/jaforge.db) so a re-run skips finished inputs, opens
  * one writer per language under DIR/<lang>/, and shows progress. The work
- * itself is the extract library's (src/extract/extract.h). */
+ * itself is the extract library's (src/extract/extract.h). Under mpirun the
+ * inputs are handed out to the ranks (cli_farm.h); outputs are per input, so
+ * they are the same for any number of ranks. */
 #include <getopt.h>
 #include <pthread.h>
 #include <limits.h>
@@ -11,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_farm.h"
 #include "extract.h"
 #include "jf_fs.h"
 #include "rundb.h"
@@ -39,6 +42,7 @@ typedef struct {
     uint64_t           bytes_now[EXTRACT_MAX_THREADS]; /* of the input each worker is on */
     ExtractStats       total;
     size_t             counts[3];                /* done, skipped, failed */
+    int64_t           *remote_task;              /* MPI: task id of each input handed out */
     JfStatus           rc;                       /* first fatal error, stops everyone */
     JfError            err;
 } ExtractJob;
@@ -382,8 +386,137 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Runs a->threads workers over the inputs (the first in this thread). */
-static JfStatus extract_all(const ExtractArgs *a, RunDb *db, size_t counts[3], JfError *err)
+/* ---- MPI: rank 0 hands inputs out (cli_farm.h) ---- */
+
+/* What a worker rank sends back for one input: this, then the error message
+ * and the outputs JSON, each NUL-terminated. Ranks run the same binary. */
+typedef struct {
+    int32_t      rc;
+    ExtractStats st;
+} FarmResult;
+
+static void job_fail(ExtractJob *job, JfStatus rc, const JfError *err)
+{
+    if (job->rc == JF_OK) {
+        job->rc = rc;
+        job->err = *err;
+    }
+}
+
+static int64_t farm_next(void *ctx)
+{
+    ExtractJob *job = ctx;
+    int64_t t = -1;
+    pthread_mutex_lock(&job->lock);
+    while (t < 0 && job->rc == JF_OK && job->next < job->a->inputs.count) {
+        size_t i = job->next++;
+        bool skip = false;
+        JfError err;
+        JfStatus rc = task_begin(job, i, &skip, &job->remote_task[i], &err);
+        if (rc != JF_OK) job_fail(job, rc, &err);
+        else if (!skip) t = (int64_t)i;
+        else {
+            job->counts[1]++;
+            job->bytes_done += file_size(job->a->inputs.paths[i]);
+        }
+    }
+    pthread_mutex_unlock(&job->lock);
+    return t;
+}
+
+static void farm_done(void *ctx, int64_t t, const void *buf, size_t len)
+{
+    ExtractJob *job = ctx;
+    FarmResult r = { .rc = JF_EINTERNAL };
+    const char *msg = "a worker rank sent a malformed result", *outputs = "[]";
+    if (len > sizeof r + 1 && ((const char *)buf)[len - 1] == '\0') {
+        memcpy(&r, buf, sizeof r);
+        msg = (const char *)buf + sizeof r;
+        outputs = msg + strlen(msg) + 1;
+        if (outputs >= (const char *)buf + len) outputs = "[]";
+    }
+    JfError werr, err;
+    jf_error_set(&werr, r.rc == JF_OK ? JF_EINTERNAL : (JfStatus)r.rc, NULL, JF_OFFSET_UNKNOWN, "%s", msg);
+    pthread_mutex_lock(&job->lock);
+    JfStatus rc;
+    if (r.rc != JF_OK) {   /* the worker rank reported it on its stderr */
+        job->counts[2]++;
+        rc = job->remote_task[t] ? rundb_task_fail(job->db, job->remote_task[t], msg, &err) : JF_OK;
+    } else {
+        rc = task_end(job, job->remote_task[t], JF_OK, &werr, &r.st, outputs, &err);
+    }
+    if (rc != JF_OK) job_fail(job, rc, &err);
+    job->bytes_done += file_size(job->a->inputs.paths[t]);
+    cli_progress_update(&job->progress, job->bytes_done, NULL);
+    pthread_mutex_unlock(&job->lock);
+}
+
+static int64_t farm_none(void *ctx)
+{
+    (void)ctx;
+    return -1;
+}
+
+/* A worker rank's state: its job (for the callbacks) and its extractor. */
+typedef struct {
+    ExtractJob    job;
+    ExtractWorker w;
+    Extractor    *x;
+} FarmWorker;
+
+static void farm_work(void *ctx, int64_t t, void **out, size_t *out_len)
+{
+    FarmWorker *fw = ctx;
+    const ExtractArgs *a = fw->job.a;
+    char stem[256];
+    cli_output_stem(&a->inputs, (size_t)t, stem, sizeof stem);
+    FarmResult r = { .rc = JF_OK };
+    char *outputs = NULL, msg[768] = "";
+    JfError err;
+    jf_error_clear(&err);
+    if (fw->x)
+        r.rc = run_one(a, fw->x, a->inputs.paths[t], stem, &fw->w, &r.st, &outputs, &err);
+    else
+        r.rc = jf_error_set(&err, JF_ENOMEM, a->inputs.paths[t], JF_OFFSET_UNKNOWN,
+                            "this rank could not set up its extractor");
+    if (r.rc != JF_OK) {
+        cli_report(&err);
+        jf_error_format(&err, msg, sizeof msg);
+    }
+    const char *o = outputs ? outputs : "[]";
+    size_t ml = strlen(msg) + 1, ol = strlen(o) + 1;
+    char *buf = malloc(sizeof r + ml + ol);
+    if (buf) {
+        memcpy(buf, &r, sizeof r);
+        memcpy(buf + sizeof r, msg, ml);
+        memcpy(buf + sizeof r + ml, o, ol);
+    }
+    free(outputs);
+    *out = buf;
+    *out_len = buf ? sizeof r + ml + ol : 0;
+}
+
+/* Ranks 1..N-1: extract what rank 0 hands out. */
+static JfStatus extract_serve(const ExtractArgs *a, JfError *err)
+{
+    static FarmWorker fw;
+    memset(&fw, 0, sizeof fw);
+    fw.job.a = a;
+    fw.w.job = &fw.job;
+    pthread_mutex_init(&fw.job.lock, NULL);
+    cli_progress_start(&fw.job.progress, "extract", "B", 0, true);
+    JfStatus rc = extractor_open(&a->opt, &fw.x, err);
+    if (rc != JF_OK) cli_report(err);   /* rank 0 still hands out: each input then fails here */
+    CliFarm farm = { .work = farm_work, .ctx = &fw };
+    cli_farm_serve(&farm);
+    extractor_close(fw.x);
+    pthread_mutex_destroy(&fw.job.lock);
+    return rc;
+}
+
+/* Runs a->threads workers over the inputs (the first in this thread), and
+ * with MPI (ranks > 1) hands inputs to the other ranks from this thread. */
+static JfStatus extract_all(const ExtractArgs *a, RunDb *db, int ranks, size_t counts[3], JfError *err)
 {
     static ExtractJob job;   /* large (per-thread slots); one per process */
     memset(&job, 0, sizeof job);
@@ -396,12 +529,21 @@ static JfStatus extract_all(const ExtractArgs *a, RunDb *db, size_t counts[3], J
 
     ExtractWorker workers[EXTRACT_MAX_THREADS];
     pthread_t tids[EXTRACT_MAX_THREADS];
-    int started = 0;
     for (int t = 0; t < a->threads; t++) workers[t] = (ExtractWorker){ &job, t };
-    for (int t = 1; t < a->threads; t++)
-        if (pthread_create(&tids[t], NULL, worker_main, &workers[t]) == 0) started = t;
-    worker_main(&workers[0]);
-    for (int t = 1; t <= started; t++) pthread_join(tids[t], NULL);
+    int first = ranks > 1 ? 0 : 1;   /* with MPI this thread hands out, the workers are threads */
+    bool ok[EXTRACT_MAX_THREADS] = { false };
+    for (int t = first; t < a->threads; t++)
+        ok[t] = pthread_create(&tids[t], NULL, worker_main, &workers[t]) == 0;
+    if (ranks > 1) {
+        job.remote_task = calloc(a->inputs.count ? a->inputs.count : 1, sizeof *job.remote_task);
+        CliFarm farm = { .next = job.remote_task ? farm_next : farm_none, .done = farm_done, .ctx = &job };
+        cli_farm_lead(&farm, ranks);
+        free(job.remote_task);
+    } else {
+        worker_main(&workers[0]);
+    }
+    for (int t = first; t < a->threads; t++)
+        if (ok[t]) pthread_join(tids[t], NULL);
 
     cli_progress_finish(&job.progress, NULL);
     if (!a->quiet) print_summary(&job.total, job.counts[0], job.counts[1], job.counts[2]);
@@ -423,18 +565,37 @@ int cli_extract_main(int argc, char **argv)
     }
     JfError err;
     jf_error_clear(&err);
+    int rank, ranks;
+    cli_mpi_begin(&argc, &argv, &rank, &ranks);
+    if (rank > 0) {   /* a worker rank: no run database, no progress display */
+        JfStatus rc = extract_serve(&a, &err);
+        cli_mpi_end();
+        jf_pathlist_free(&a.inputs);
+        return cli_exit_code(rc);
+    }
     RunDb *db = NULL;
     int64_t run_id = 0;
     size_t counts[3] = { 0 };
     char *cmdline = cli_command_line(argc, argv);
-    JfStatus rc = open_workdir(&a, &db, &err);
+    JfStatus rc = JF_OK;
+    for (size_t i = 0; ranks > 1 && i < a.inputs.count; i++)
+        if (!strcmp(a.inputs.paths[i], "-"))
+            rc = jf_error_set(&err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
+                              "extract: standard input cannot be read by other MPI ranks");
+    if (rc == JF_OK) rc = open_workdir(&a, &db, &err);
     if (rc == JF_OK) rc = rundb_run_begin(db, cmdline ? cmdline : "jaforge extract", &run_id, &err);
-    if (rc == JF_OK) rc = extract_all(&a, db, counts, &err);
+    if (rc == JF_OK) {
+        rc = extract_all(&a, db, ranks, counts, &err);
+    } else if (ranks > 1) {   /* the workers wait for tasks: tell them there are none */
+        CliFarm none = { .next = farm_none };
+        cli_farm_lead(&none, ranks);
+    }
     if (rc != JF_OK) cli_report(&err);
     int code = rc != JF_OK ? cli_exit_code(rc) : counts[2] ? CLI_EXIT_FAIL : CLI_EXIT_OK;
     if (db && run_id) rundb_run_end(db, run_id, code, &err);
     rundb_close(db);
     free(cmdline);
     jf_pathlist_free(&a.inputs);
+    cli_mpi_end();
     return code;
 }

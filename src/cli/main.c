@@ -40,6 +40,13 @@ static const struct {
     { "version", cli_version_main, "print versions of jaforge and its libraries" },
 };
 
+CliMainFn *cli_command_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        if (!strcmp(name, COMMANDS[i].name)) return COMMANDS[i].fn;
+    return NULL;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: jaforge [--version] [--help] COMMAND [ARGS...]\n\ncommands:\n");

@@ -200,6 +200,7 @@ static JfStatus plan_filter(Planner *pl, const char *lang, bool *filtered)
     if (rc == JF_OK) rc = arg(pl, s, profile);
     if (rc == JF_OK) rc = arg(pl, s, "--out");
     if (rc == JF_OK) rc = arg(pl, s, out);
+    if (rc == JF_OK) rc = opt(pl, s, "filter", "threads", "--threads");
     snprintf(key, sizeof key, "filter.set_%s", lang);
     const char *sets = get(pl, key);
     char buf[4096];

@@ -47,13 +47,21 @@ void     pipeline_free(Pipeline *p);
 /* Keeps the first n steps (frees the others). */
 void     pipeline_truncate(Pipeline *p, size_t n);
 
-/* Runs the steps in order as child processes of exe (the jaforge binary),
- * skipping those the run database (WORKDIR/jaforge.db) records as done with
- * the same arguments. on_step (may be NULL) is told before each step whether
- * it runs or is skipped. @return JF_OK when every step succeeded; JF_EIO (a
- * step failed: err names it and its exit status); JF_EDB. */
+/* Runs the steps in order, skipping those the run database
+ * (WORKDIR/jaforge.db) records as done with the same arguments. Each step
+ * runs through exec (its standard output going to log, WORKDIR/logs/STEP.out)
+ * or, when exec is NULL, as a child process of exe (the jaforge binary).
+ * on_step (may be NULL) is told before each step whether it runs or is
+ * skipped. @return JF_OK when every step succeeded; JF_EIO (a step failed:
+ * err names it and its exit status); JF_EDB. */
 typedef void PipelineStepFn(void *ctx, const PipelineStep *s, size_t i, size_t n, int skipped);
+/* @return the step's exit status (0: success). */
+typedef int PipelineExecFn(void *ctx, const PipelineStep *s, size_t i, const char *log);
 JfStatus pipeline_run(const Pipeline *p, const char *exe, const char *workdir,
-                      PipelineStepFn *on_step, void *ctx, JfError *err);
+                      PipelineStepFn *on_step, PipelineExecFn *exec, void *ctx, JfError *err);
+
+/* WORKDIR/logs/NAME.out (creating WORKDIR/logs) into path. */
+JfStatus pipeline_log_path(const char *workdir, const char *name, char *path, size_t cap,
+                           JfError *err);
 
 #endif

@@ -1,6 +1,8 @@
 /* pipeline_run.c: runs a planned pipeline: each step is the jaforge binary
- * itself in a child process (exec, no shell), so a step is exactly the
- * command a person would type and every stage keeps its own resume rules.
+ * itself in a child process (exec, no shell), or in this process through the
+ * caller's exec function (`jaforge run` under MPI, where a child could not
+ * join the job), so a step is exactly the command a person would type and
+ * every stage keeps its own resume rules.
  * The run database of the work directory remembers finished steps: a step's
  * "input" is a small file holding its arguments, so a changed recipe redoes
  * the steps it changes, and an unchanged one skips them. */
@@ -39,16 +41,20 @@ static JfStatus step_key(const PipelineStep *s, const char *workdir, char *path,
     return JF_OK;
 }
 
-/* Runs exe with the step's arguments, its standard output (tables,
- * statistics) going to WORKDIR/logs/STEP.out; messages and progress stay on
- * standard error. @return its exit status (or 128+signal). */
-static int step_exec(const PipelineStep *s, const char *exe, const char *workdir)
+JfStatus pipeline_log_path(const char *workdir, const char *name, char *path, size_t cap,
+                           JfError *err)
 {
-    char log[4096];
-    snprintf(log, sizeof log, "%s/logs", workdir);
-    JfError err;
-    if (jf_fs_mkdir_p(log, &err) != JF_OK) return 126;
-    snprintf(log, sizeof log, "%s/logs/%s.out", workdir, s->name);
+    snprintf(path, cap, "%s/logs", workdir);
+    JfStatus rc = jf_fs_mkdir_p(path, err);
+    snprintf(path, cap, "%s/logs/%s.out", workdir, name);
+    return rc;
+}
+
+/* Runs exe with the step's arguments, its standard output (tables,
+ * statistics) going to log; messages and progress stay on standard error.
+ * @return its exit status (or 128+signal). */
+static int step_exec(const PipelineStep *s, const char *exe, const char *log)
+{
     char *argv[PIPELINE_MAX_ARGS + 2];
     argv[0] = "jaforge";
     for (size_t a = 0; a < s->argc; a++) argv[a + 1] = s->argv[a];
@@ -72,8 +78,8 @@ static int step_exec(const PipelineStep *s, const char *exe, const char *workdir
 /* Runs step i unless it is done and nothing before it ran in this run
  * (*ran: a step that ran changes the inputs of every later one). */
 static JfStatus run_step(RunDb *db, const PipelineStep *s, size_t i, size_t n, const char *exe,
-                         const char *workdir, bool *ran, PipelineStepFn *on_step, void *ctx,
-                         JfError *err)
+                         const char *workdir, bool *ran, PipelineStepFn *on_step,
+                         PipelineExecFn *exec, void *ctx, JfError *err)
 {
     char key[4096];
     int64_t input_id, task_id;
@@ -89,7 +95,10 @@ static JfStatus run_step(RunDb *db, const PipelineStep *s, size_t i, size_t n, c
     if (on_step) on_step(ctx, s, i, n, skip);
     if (skip) return JF_OK;
     *ran = true;
-    int code = step_exec(s, exe, workdir);
+    char log[4096];
+    int code = 126;
+    if (pipeline_log_path(workdir, s->name, log, sizeof log, err) == JF_OK)
+        code = exec ? exec(ctx, s, i, log) : step_exec(s, exe, log);
     if (code != 0) {
         char msg[256];
         snprintf(msg, sizeof msg, "step %s failed with exit status %d", s->name, code);
@@ -102,7 +111,7 @@ static JfStatus run_step(RunDb *db, const PipelineStep *s, size_t i, size_t n, c
 }
 
 JfStatus pipeline_run(const Pipeline *p, const char *exe, const char *workdir,
-                      PipelineStepFn *on_step, void *ctx, JfError *err)
+                      PipelineStepFn *on_step, PipelineExecFn *exec, void *ctx, JfError *err)
 {
     char dbpath[4096];
     JfStatus rc = jf_fs_mkdir_p(workdir, err);
@@ -111,7 +120,7 @@ JfStatus pipeline_run(const Pipeline *p, const char *exe, const char *workdir,
     if (rc == JF_OK) rc = rundb_open(dbpath, &db, err);
     bool ran = false;
     for (size_t i = 0; rc == JF_OK && i < p->count; i++)
-        rc = run_step(db, &p->steps[i], i, p->count, exe, workdir, &ran, on_step, ctx, err);
+        rc = run_step(db, &p->steps[i], i, p->count, exe, workdir, &ran, on_step, exec, ctx, err);
     rundb_close(db);
     return rc;
 }
