@@ -1,12 +1,16 @@
 /* cli_shard.c: `jaforge shard --model MODEL --out PREFIX INPUT...` writes a
- * Megatron indexed dataset (PREFIX.bin/.idx) from documents;
- * `jaforge shard inspect|verify|from-ids` look at datasets and write them from
- * pre-tokenized ids. The work is src/shard's (shard_encode.h, mmidx.h). */
+ * Megatron indexed dataset (PREFIX.bin/.idx) from documents, or one per
+ * (lang, source) with --out DIR/, alone or under mpirun;
+ * `jaforge shard inspect|verify|merge|from-ids` look at datasets, join them and
+ * write them from pre-tokenized ids. The work is src/shard's
+ * (shard_encode.h, mmidx.h). */
 #include <errno.h>
 #include <getopt.h>
+#include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "jf_fs.h"
@@ -20,7 +24,8 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: jaforge shard --model MODEL --out PREFIX [-j N] [--no-eod] [--max-tokens N] INPUT...\n"
+        "usage: jaforge shard --model MODEL --out PREFIX [options] INPUT...\n"
+        "       jaforge shard --model MODEL --out DIR/ [options] INPUT...   (or --by-source)\n"
         "       jaforge shard inspect [--top N] [--model MODEL --decode N] PREFIX\n"
         "       jaforge shard merge --out PREFIX PREFIX1 PREFIX2...\n"
         "       jaforge shard verify [--vocab-size N] PREFIX...\n"
@@ -28,20 +33,30 @@ static void usage(FILE *f)
         "\n"
         "Megatron indexed datasets (PREFIX.bin + PREFIX.idx, MMIDIDX). PREFIX may also be\n"
         "given as PREFIX.bin or PREFIX.idx.\n"
-        "  inspect   counts, dtype, sequence length histogram, the N most frequent token ids\n"
+        "  (write)   encodes every document of INPUT (*.jsonl[.zst|.gz] files or folders, in\n"
+        "            order) with the SentencePiece BPE model: the whole text of a document is\n"
+        "            one sequence, </s> appended, as Megatron's preprocess_data.py does. The\n"
+        "            bytes do not depend on -j or on the number of MPI ranks.\n"
+        "              --out PREFIX      one dataset PREFIX.bin/.idx\n"
+        "              --out DIR/, or --by-source with --out DIR\n"
+        "                                one dataset per (lang, source) of the documents:\n"
+        "                                DIR/{lang}_{source}_text_document, and DIR/datasets.tsv\n"
+        "              -j N              encoding threads (a reader thread besides)\n"
+        "              --max-tokens N    parts PREFIX_000, ... (DIR/{lang}_{source}_000_text_document)\n"
+        "                                closed at the first document boundary past N tokens\n"
+        "              --no-eod          no </s> after each document\n"
+        "              --max-line BYTES  longer input lines are reported and skipped (256 MiB)\n"
+        "              -q                no per-dataset lines in the summary\n"
+        "            Under `mpirun -n N` every rank encodes its share; rank 0 writes.\n"
+        "  inspect   counts, dtype, sequence length histogram, the N most frequent token ids;\n"
+        "            --model M --decode N also prints the first N documents decoded to text\n"
         "  verify    structural checks (magic, version, dtype, counts, pointers against lengths\n"
         "            and the .bin size, document indices) and every token id readable (and\n"
         "            below --vocab-size if given); exit 1 with FILE:OFFSET: reason if not\n"
+        "  merge     joins datasets into one, document by document, in the order given\n"
         "  from-ids  writes a dataset from text: one document per line, token ids separated\n"
         "            by spaces (a blank line is an empty document); --eod ID is appended to\n"
-        "            each; uint16 when --vocab-size < 65500, else int32; atomic\n"
-        "  (write)   encodes every document of INPUT (*.jsonl.zst files or folders, in order)\n"
-        "            with the SentencePiece BPE model: the whole text of a document is one\n"
-        "            sequence, </s> appended (--no-eod: not), as Megatron's preprocess_data.py\n"
-        "            does; -j N encoding threads (the bytes do not depend on N); --max-tokens N\n"
-        "            splits the output into PREFIX_000, PREFIX_001, ... at document boundaries\n"
-        "  merge     joins datasets into one, document by document, in the order given\n"
-        "  inspect --model M --decode N   also prints the first N documents decoded to text\n");
+        "            each; uint16 when --vocab-size < 65500, else int32; atomic\n");
 }
 
 /* PREFIX, PREFIX.bin or PREFIX.idx -> PREFIX (into out). */
@@ -417,55 +432,154 @@ static void on_bad_line(void *ctx, const JfError *err)
 
 static bool accept_docs(const char *name) { return strstr(name, ".jsonl") != NULL; }
 
-static int cmd_write(int argc, char **argv)
+typedef struct {
+    const char        *model, *out;
+    ShardEncodeOptions opt;
+    bool               quiet;
+} WriteArgs;
+
+/* @return 0, 1 after --help, -1 after a usage error (reported). */
+static int write_parse(int argc, char **argv, WriteArgs *a)
 {
-    enum { O_NOEOD = 256, O_MAXTOK };
+    enum { O_NOEOD = 256, O_MAXTOK, O_BYSRC, O_MAXLINE };
     static const struct option LONG[] = {
         { "model", required_argument, 0, 'm' }, { "out", required_argument, 0, 'o' },
         { "threads", required_argument, 0, 'j' }, { "no-eod", no_argument, 0, O_NOEOD },
-        { "max-tokens", required_argument, 0, O_MAXTOK },
+        { "max-tokens", required_argument, 0, O_MAXTOK }, { "by-source", no_argument, 0, O_BYSRC },
+        { "max-line", required_argument, 0, O_MAXLINE }, { "quiet", no_argument, 0, 'q' },
         { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
     };
-    const char *model = NULL, *prefix = NULL;
-    ShardEncodeOptions opt;
-    shard_encode_options_init(&opt);
-    uint64_t threads = 1;
+    uint64_t threads = 1, max_line = 0;
     optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "m:o:j:h", LONG, NULL)) != -1;) {
-        if (c == 'm') model = optarg;
-        else if (c == 'o') prefix = optarg;
-        else if (c == 'j') { if (cli_parse_u64(optarg, "--threads", &threads) || !threads) return CLI_EXIT_USAGE; }
-        else if (c == O_NOEOD) opt.append_eod = false;
-        else if (c == O_MAXTOK) { if (cli_parse_u64(optarg, "--max-tokens", &opt.max_tokens) || !opt.max_tokens) return CLI_EXIT_USAGE; }
-        else if (c == 'h') { usage(stdout); return CLI_EXIT_OK; }
-        else { usage(stderr); return CLI_EXIT_USAGE; }
+    for (int c; (c = getopt_long(argc, argv, "m:o:j:qh", LONG, NULL)) != -1;) {
+        int bad = 0;
+        if (c == 'm') a->model = optarg;
+        else if (c == 'o') a->out = optarg;
+        else if (c == 'q') a->quiet = true;
+        else if (c == 'j') bad = cli_parse_u64(optarg, "--threads", &threads) || !threads;
+        else if (c == O_NOEOD) a->opt.append_eod = false;
+        else if (c == O_BYSRC) a->opt.by_group = true;
+        else if (c == O_MAXTOK)
+            bad = cli_parse_u64(optarg, "--max-tokens", &a->opt.max_tokens) || !a->opt.max_tokens;
+        else if (c == O_MAXLINE) bad = cli_parse_u64(optarg, "--max-line", &max_line) || !max_line;
+        else if (c == 'h') { usage(stdout); return 1; }
+        else { usage(stderr); return -1; }
+        if (bad) return -1;
     }
-    if (!model || !prefix || optind >= argc) {
+    if (!a->model || !a->out || optind >= argc) {
         cli_errorf("shard: --model MODEL, --out PREFIX and at least one INPUT are required");
-        return CLI_EXIT_USAGE;
+        return -1;
     }
-    opt.threads = threads > 64 ? 64 : (int)threads;
+    size_t n = strlen(a->out);
+    if (n && a->out[n - 1] == '/') a->opt.by_group = true;   /* --out DIR/ */
+    a->opt.threads = threads > 64 ? 64 : (int)threads;
+    a->opt.max_line = max_line > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)max_line;
+    return 0;
+}
+
+/* OUT/datasets.tsv (by source): one row per dataset written, for scripts
+ * that weigh sources. Atomic. */
+static JfStatus write_manifest(const char *dir, const ShardEncodeStats *st, JfError *err)
+{
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/datasets.tsv", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return jf_error_set(err, JF_EIO, tmp, JF_OFFSET_UNKNOWN, "cannot create: %s", strerror(errno));
+    fprintf(f, "#prefix\tlang\tsource\tdocuments\ttokens\tbytes\tparts\n");
+    for (size_t i = 0; i < st->n_outputs; i++) {
+        const ShardOutputStats *o = &st->outputs[i];
+        fprintf(f, "%s\t%s\t%s\t%llu\t%llu\t%llu\t%u\n", o->prefix, o->lang, o->source,
+                (unsigned long long)o->docs, (unsigned long long)o->tokens,
+                (unsigned long long)o->bytes, o->parts);
+    }
+    bool bad = ferror(f) != 0;
+    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return jf_error_set(err, JF_EIO, path, JF_OFFSET_UNKNOWN, "cannot write: %s",
+                            strerror(errno));
+    }
+    return JF_OK;
+}
+
+static void write_summary(const WriteArgs *a, const ShardEncodeStats *st)
+{
+    double cpt = st->tokens ? (double)st->chars / (double)st->tokens : 0.0;
+    fprintf(stderr, "jaforge: shard: %s: %llu documents in %llu dataset(s), %llu tokens, "
+            "%.3f characters per token%s\n", a->out, (unsigned long long)st->docs,
+            (unsigned long long)st->datasets, (unsigned long long)st->tokens, cpt,
+            st->bad_lines ? " (bad input lines skipped)" : "");
+    for (size_t i = 0; a->opt.by_group && !a->quiet && i < st->n_outputs; i++)
+        fprintf(stderr, "  %-48s %12llu documents %14llu tokens\n", st->outputs[i].prefix,
+                (unsigned long long)st->outputs[i].docs, (unsigned long long)st->outputs[i].tokens);
+}
+
+/* Inputs, model and output folder: the same on every rank. */
+static JfStatus write_prepare(WriteArgs *a, int argc, char **argv, JfPathList *inputs, SpModel **m,
+                              JfError *err)
+{
+    JfStatus rc = JF_OK;
+    for (int i = optind; rc == JF_OK && i < argc; i++)
+        rc = jf_fs_expand_input(argv[i], accept_docs, inputs, err);
+    if (rc == JF_OK) rc = sp_model_load(a->model, m, err);
+    if (rc == JF_OK && a->opt.rank == 0)
+        rc = a->opt.by_group ? jf_fs_mkdir_p(a->out, err) : jf_fs_mkdir_parent(a->out, err);
+    return rc;
+}
+
+/* Under MPI: did any rank fail to prepare? Then each failed rank reports,
+ * but only rank 0 when it failed too (the same error, said once). */
+static bool write_prepare_failed(const WriteArgs *a, JfStatus rc, const JfError *err)
+{
+    int mine = rc != JF_OK, any = mine, lead = mine;
+    if (a->opt.ranks > 1) {
+        MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
+        MPI_Bcast(&lead, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    }
+    if (mine && (a->opt.rank == 0 || !lead)) cli_report(err);
+    return any;
+}
+
+static JfStatus write_run(WriteArgs *a, const JfPathList *inputs, const SpModel *m, JfError *err)
+{
+    ShardEncodeStats st;
+    JfStatus rc = shard_encode_files(m, inputs, a->out, &a->opt, &st, on_bad_line, NULL, err);
+    if (rc == JF_OK && a->opt.rank == 0 && a->opt.by_group) rc = write_manifest(a->out, &st, err);
+    if (rc == JF_OK && a->opt.rank == 0) write_summary(a, &st);
+    shard_encode_stats_free(&st);
+    return rc;
+}
+
+static int cmd_write(int argc, char **argv)
+{
+    WriteArgs a = { 0 };
+    shard_encode_options_init(&a.opt);
+    int p = write_parse(argc, argv, &a);
+    if (p) return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    /* MPI (also when `jaforge run` under mpirun calls this in-process) */
+    cli_mpi_begin(&argc, &argv, &a.opt.rank, &a.opt.ranks);
     JfError err;
     jf_error_clear(&err);
     JfPathList inputs;
     jf_pathlist_init(&inputs);
     SpModel *m = NULL;
-    JfStatus rc = JF_OK;
-    for (int i = optind; rc == JF_OK && i < argc; i++) rc = jf_fs_expand_input(argv[i], accept_docs, &inputs, &err);
-    if (rc == JF_OK) rc = sp_model_load(model, &m, &err);
-    if (rc == JF_OK) rc = jf_fs_mkdir_parent(prefix, &err);
-    ShardEncodeStats st;
-    if (rc == JF_OK) rc = shard_encode_files(m, &inputs, prefix, &opt, &st, on_bad_line, NULL, &err);
-    if (rc == JF_OK)
-        fprintf(stderr, "jaforge: shard: %s: %llu documents in %llu dataset(s), %llu tokens, %.3f characters per token%s\n",
-                prefix, (unsigned long long)st.docs, (unsigned long long)st.datasets, (unsigned long long)st.tokens,
-                st.tokens ? (double)st.chars / (double)st.tokens : 0.0,
-                st.bad_lines ? " (bad input lines skipped)" : "");
-    else
-        cli_report(&err);
+    JfStatus rc = write_prepare(&a, argc, argv, &inputs, &m, &err);
+    int code;
+    if (write_prepare_failed(&a, rc, &err)) {
+        code = rc != JF_OK ? cli_exit_code(rc) : CLI_EXIT_FAIL;
+    } else {
+        rc = write_run(&a, &inputs, m, &err);
+        code = cli_exit_code(rc);
+        /* Rank 0 reports every error (another failing rank told it), then
+         * ends the ranks that may still be sending to it. */
+        if (rc != JF_OK && a.opt.rank == 0) cli_report(&err);
+        if (rc != JF_OK && a.opt.rank == 0) cli_mpi_abort(code);
+    }
     sp_model_close(m);
     jf_pathlist_free(&inputs);
-    return rc == JF_OK ? CLI_EXIT_OK : cli_exit_code(rc);
+    cli_mpi_end();
+    return code;
 }
 
 /* --------------------------------------------------------------- merge ---- */

@@ -71,6 +71,29 @@ static JfStatus plan_normalize(BlendPlan *p, JfError *err)
     return rc;
 }
 
+const char *blend_split_name(int split)
+{
+    static const char *const NAME[BLEND_SPLITS] = { "train", "valid", "test" };
+    return split >= 0 && split < BLEND_SPLITS ? NAME[split] : "?";
+}
+
+/* The samples split s asks of dataset d, and its epochs. */
+static JfStatus plan_split_size(const BlendPlan *p, BlendPlanDataset *d, int s, JfError *err)
+{
+    BlendPlanSplit *x = &d->split[s];
+    uint64_t n = p->split_requested[s];
+    x->samples_requested = n ? megatron_dataset_samples(n, d->weight_normalized) : 0;
+    if (x->tokens == 0 && x->samples_requested > 0)
+        return jf_error_set(err, JF_EFORMAT, d->prefix, JF_OFFSET_UNKNOWN,
+                            "the %s split (sequences %llu..%llu of %llu, --split %s) has no tokens",
+                            blend_split_name(s), (unsigned long long)x->begin,
+                            (unsigned long long)x->end, (unsigned long long)d->sequences,
+                            p->split_text);
+    x->epochs = x->samples_requested
+                    ? megatron_num_epochs(x->tokens, p->seq_len, x->samples_requested) : 0;
+    return JF_OK;
+}
+
 static JfStatus plan_read_dataset(const BlendPlan *p, BlendPlanDataset *d, JfError *err)
 {
     MmidxReader *r;
@@ -82,34 +105,37 @@ static JfStatus plan_read_dataset(const BlendPlan *p, BlendPlanDataset *d, JfErr
     d->tokens = mmidx_reader_tokens(r);
     uint64_t b[3], e[3];
     megatron_split_ranges(p->split, d->sequences, b, e);
-    d->train_begin = b[0];
-    d->train_end = e[0];
-    d->train_tokens = 0;
-    for (uint64_t i = b[0]; i < e[0]; i++) d->train_tokens += mmidx_reader_length(r, i);
+    for (int s = 0; s < BLEND_SPLITS; s++) {
+        BlendPlanSplit *x = &d->split[s];
+        *x = (BlendPlanSplit){ .begin = b[s], .end = e[s] };
+        for (uint64_t i = b[s]; i < e[s]; i++) x->tokens += mmidx_reader_length(r, i);
+    }
     mmidx_reader_close(r);
-    d->samples_requested = megatron_dataset_samples(p->samples_requested, d->weight_normalized);
-    if (d->train_tokens == 0 && d->samples_requested > 0)
-        return jf_error_set(err, JF_EFORMAT, d->prefix, JF_OFFSET_UNKNOWN,
-                            "the train split (sequences %llu..%llu) has no tokens",
-                            (unsigned long long)b[0], (unsigned long long)e[0]);
-    d->epochs = d->train_tokens ? megatron_num_epochs(d->train_tokens, p->seq_len,
-                                                      d->samples_requested) : 0;
-    return JF_OK;
+    for (int s = 0; rc == JF_OK && s < BLEND_SPLITS; s++) rc = plan_split_size(p, d, s, err);
+    d->train_begin = d->split[0].begin;
+    d->train_end = d->split[0].end;
+    d->train_tokens = d->split[0].tokens;
+    d->samples_requested = d->split[0].samples_requested;
+    d->epochs = d->split[0].epochs;
+    return rc;
 }
 
-/* Runs the blending index once and counts each dataset's samples. */
+/* Runs each split's blending index once and counts each dataset's samples. */
 static JfStatus plan_count_drawn(BlendPlan *p, JfError *err)
 {
     double nw[MEGATRON_MAX_DATASETS];
     for (size_t i = 0; i < p->n; i++) nw[i] = p->ds[i].weight_normalized;
-    MegatronBlender b;
-    JfStatus rc = megatron_blender_init(&b, nw, p->n, p->samples, err);
-    if (rc != JF_OK) return rc;
-    uint32_t d;
-    uint64_t k;
-    while (megatron_blender_next(&b, &d, &k)) {}
-    for (size_t i = 0; i < p->n; i++) p->ds[i].samples_drawn = b.count[i];
-    megatron_blender_free(&b);
+    for (int s = 0; s < BLEND_SPLITS; s++) {
+        MegatronBlender b;
+        JfStatus rc = megatron_blender_init(&b, nw, p->n, p->split_samples[s], err);
+        if (rc != JF_OK) return rc;
+        uint32_t d;
+        uint64_t k;
+        while (megatron_blender_next(&b, &d, &k)) {}
+        for (size_t i = 0; i < p->n; i++) p->ds[i].split[s].samples_drawn = b.count[i];
+        megatron_blender_free(&b);
+    }
+    for (size_t i = 0; i < p->n; i++) p->ds[i].samples_drawn = p->ds[i].split[0].samples_drawn;
     return JF_OK;
 }
 
@@ -122,9 +148,15 @@ JfStatus blend_plan_build(BlendPlan *p, JfError *err)
     if (rc == JF_OK) rc = plan_normalize(p, err);
     if (rc == JF_OK) rc = megatron_split_parse(p->split_text, p->split, err);
     if (rc != JF_OK) return rc;
-    p->samples = 0;
-    for (size_t i = 0; i < p->n; i++)
-        p->samples += megatron_blend_share(p->samples_requested, p->ds[i].weight_normalized);
+    p->split_requested[0] = p->samples_requested;
+    for (int s = 0; s < BLEND_SPLITS; s++) {
+        if (p->split[s] == 0) p->split_requested[s] = 0;     /* Megatron builds no such split */
+        p->split_samples[s] = 0;
+        for (size_t i = 0; i < p->n; i++)
+            p->split_samples[s] += megatron_blend_share(p->split_requested[s],
+                                                        p->ds[i].weight_normalized);
+    }
+    p->samples = p->split_samples[0];
     for (size_t i = 0; rc == JF_OK && i < p->n; i++) rc = plan_read_dataset(p, &p->ds[i], err);
     if (rc == JF_OK) rc = plan_count_drawn(p, err);
     return rc;
@@ -151,11 +183,20 @@ char *blend_plan_data_path(const BlendPlan *p)
 
 /* ---------------------------------------------------------------- JSON ---- */
 
+static json_t *split_to_json(const BlendPlanSplit *x)
+{
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "begin", (json_int_t)x->begin,
+                     "end", (json_int_t)x->end, "tokens", (json_int_t)x->tokens,
+                     "samples_requested", (json_int_t)x->samples_requested,
+                     "samples_drawn", (json_int_t)x->samples_drawn,
+                     "epochs", (json_int_t)x->epochs);
+}
+
 static json_t *dataset_to_json(const BlendPlan *p, const BlendPlanDataset *d)
 {
     double drawn = (double)d->samples_drawn * p->seq_len;
     return json_pack("{s:s, s:s, s:f, s:f, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-                     "s:I, s:f}",
+                     "s:I, s:f, s:o, s:o}",
                      "prefix", d->prefix, "weight_text", d->weight_text, "weight", d->weight,
                      "weight_normalized", d->weight_normalized, "dtype", mmidx_dtype_name(d->dtype),
                      "sequences", (json_int_t)d->sequences, "documents", (json_int_t)d->documents,
@@ -166,20 +207,26 @@ static json_t *dataset_to_json(const BlendPlan *p, const BlendPlanDataset *d)
                      "samples_drawn", (json_int_t)d->samples_drawn,
                      "tokens_drawn", (json_int_t)(d->samples_drawn * p->seq_len),
                      "epochs", (json_int_t)d->epochs,
-                     "epochs_drawn", d->train_tokens ? drawn / (double)d->train_tokens : 0.0);
+                     "epochs_drawn", d->train_tokens ? drawn / (double)d->train_tokens : 0.0,
+                     "valid", split_to_json(&d->split[BLEND_VALID]),
+                     "test", split_to_json(&d->split[BLEND_TEST]));
 }
 
 static json_t *plan_to_json(const BlendPlan *p)
 {
     char *dp = blend_plan_data_path(p);
     json_t *ds = json_array();
-    json_t *o = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:s, s:[f,f,f], s:s?, s:o}",
+    json_t *o = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:s, s:[f,f,f], s:s?, "
+                          "s:{s:I, s:I}, s:{s:I, s:I}, s:o}",
                           "format", PLAN_FORMAT, "version", 1,
                           "samples_requested", (json_int_t)p->samples_requested,
                           "samples", (json_int_t)p->samples, "seq_len", (json_int_t)p->seq_len,
                           "seed", (json_int_t)p->seed, "split", p->split_text, "split_weights",
                           p->split[0], p->split[1], p->split[2], "data_path", dp,
-                          "datasets", ds);
+                          "valid", "samples_requested", (json_int_t)p->split_requested[BLEND_VALID],
+                          "samples", (json_int_t)p->split_samples[BLEND_VALID],
+                          "test", "samples_requested", (json_int_t)p->split_requested[BLEND_TEST],
+                          "samples", (json_int_t)p->split_samples[BLEND_TEST], "datasets", ds);
     jf_free(dp);
     for (size_t i = 0; o && i < p->n; i++) {
         json_t *d = dataset_to_json(p, &p->ds[i]);
@@ -207,6 +254,25 @@ JfStatus blend_plan_write(const BlendPlan *p, const char *path, JfError *err)
     return JF_OK;
 }
 
+/* A dataset's valid or test entry (absent in older plans: not built). */
+static JfStatus split_from_json(json_t *j, BlendPlanSplit *x, const char *path, JfError *err)
+{
+    json_int_t v[6] = { 0 };
+    json_error_t je;
+    memset(x, 0, sizeof *x);
+    if (!j) return JF_OK;
+    if (json_unpack_ex(j, &je, 0, "{s:I, s:I, s:I, s:I, s:I, s:I}", "begin", &v[0], "end", &v[1],
+                       "tokens", &v[2], "samples_requested", &v[3], "samples_drawn", &v[4],
+                       "epochs", &v[5]) != 0)
+        return jf_error_set(err, JF_EFORMAT, path, JF_OFFSET_UNKNOWN, "split entry: %s", je.text);
+    for (int i = 0; i < 6; i++)
+        if (v[i] < 0)
+            return jf_error_set(err, JF_EFORMAT, path, JF_OFFSET_UNKNOWN, "negative count");
+    *x = (BlendPlanSplit){ (uint64_t)v[0], (uint64_t)v[1], (uint64_t)v[2], (uint64_t)v[3],
+                           (uint64_t)v[4], (uint64_t)v[5] };
+    return JF_OK;
+}
+
 static JfStatus dataset_from_json(json_t *j, BlendPlanDataset *d, JfError *err, const char *path)
 {
     const char *prefix = NULL, *wt = NULL;
@@ -229,6 +295,25 @@ static JfStatus dataset_from_json(json_t *j, BlendPlanDataset *d, JfError *err, 
     d->samples_requested = (uint64_t)req;
     d->samples_drawn = (uint64_t)drawn;
     d->epochs = (uint64_t)ep;
+    d->split[BLEND_TRAIN] = (BlendPlanSplit){ d->train_begin, d->train_end, d->train_tokens,
+                                              d->samples_requested, d->samples_drawn, d->epochs };
+    JfStatus rc = split_from_json(json_object_get(j, "valid"), &d->split[BLEND_VALID], path, err);
+    if (rc == JF_OK)
+        rc = split_from_json(json_object_get(j, "test"), &d->split[BLEND_TEST], path, err);
+    return rc;
+}
+
+/* The plan's valid or test sizes (absent in older plans: not built). */
+static JfStatus plan_split_from_json(json_t *j, BlendPlan *p, int s, const char *path, JfError *err)
+{
+    json_int_t req = 0, n = 0;
+    json_error_t je;
+    if (j && (json_unpack_ex(j, &je, 0, "{s:I, s:I}", "samples_requested", &req, "samples",
+                             &n) != 0 || req < 0 || n < 0))
+        return jf_error_set(err, JF_EFORMAT, path, JF_OFFSET_UNKNOWN,
+                            "%s: samples_requested and samples expected", blend_split_name(s));
+    p->split_requested[s] = (uint64_t)req;
+    p->split_samples[s] = (uint64_t)n;
     return JF_OK;
 }
 
@@ -252,7 +337,12 @@ static JfStatus plan_from_json(json_t *o, BlendPlan *p, const char *path, JfErro
     p->samples = (uint64_t)n;
     p->seq_len = (uint32_t)seq_len;
     p->seed = (uint32_t)seed;
+    p->split_requested[BLEND_TRAIN] = p->samples_requested;
+    p->split_samples[BLEND_TRAIN] = p->samples;
     snprintf(p->split_text, sizeof p->split_text, "%s", split);
+    rc = plan_split_from_json(json_object_get(o, "valid"), p, BLEND_VALID, path, err);
+    if (rc == JF_OK)
+        rc = plan_split_from_json(json_object_get(o, "test"), p, BLEND_TEST, path, err);
     for (size_t i = 0; rc == JF_OK && i < p->n; i++)
         rc = dataset_from_json(json_array_get(ds, i), &p->ds[i], err, path);
     /* Normalize again from the raw weights: the same float64 steps give the

@@ -1,7 +1,8 @@
-/* shard_encode.c: documents to MMIDIDX with the BPE encoder, batch by batch:
- * the main thread reads a batch of texts, the workers encode disjoint
- * slices of it into per-document id arrays, and the main thread writes them
- * in order. */
+/* shard_encode.c: the shard writer's workers and writer (see shard_int.h for
+ * how the work flows): a worker parses the lines of a chunk (shard_json.h)
+ * and encodes each document into the chunk's ids; the caller's thread takes
+ * chunks in input order and writes them (shard_out.h), or on MPI ranks
+ * other than 0 sends them to rank 0 (shard_mpi.c). */
 #include "shard_encode.h"
 
 #include <pthread.h>
@@ -9,221 +10,250 @@
 
 #include "bpe_encode.h"
 #include "jf_alloc.h"
-#include "jf_doc.h"
-#include "mmidx.h"
+#include "shard_int.h"
+#include "shard_out.h"
+
+#define SHARD_MAX_THREADS 64
 
 void shard_encode_options_init(ShardEncodeOptions *o)
 {
+    memset(o, 0, sizeof *o);
     o->threads = 1;
     o->append_eod = true;
     o->eod_id = -1;
-    o->batch_docs = 512;
-    o->max_tokens = 0;
+    o->max_line = (size_t)256 << 20;
+    o->ranks = 1;
 }
 
-typedef struct {
-    char     *text;     /* owned */
-    size_t    len;
-    uint32_t *ids;      /* owned, encoded ids (+ EOD) */
-    size_t    n_ids;
-    JfStatus  rc;
-} ShardDoc;
-
-typedef struct {
-    const SpModel *m;
-    ShardDoc      *docs;
-    size_t         begin, end;
-    bool           eod;
-    uint32_t       eod_id;
-    BpeScratch    *scratch;
-} ShardSlice;
-
-static JfStatus encode_one(ShardSlice *s, ShardDoc *d)
+void shard_encode_stats_free(ShardEncodeStats *st)
 {
-    const BpeToken *toks;
-    size_t n;
-    JfError err;
-    JfStatus rc = bpe_encode(s->m, s->scratch, d->text, d->len, &toks, &n, &err);
+    for (size_t i = 0; i < st->n_outputs; i++) jf_free(st->outputs[i].prefix);
+    jf_free(st->outputs);
+    st->outputs = NULL;
+    st->n_outputs = 0;
+}
+
+/* ------------------------------------------------------------- workers ---- */
+
+typedef struct {
+    const SpModel    *m;
+    const JfPathList *inputs;
+    ShardRing        *ring;
+    bool              eod;
+    uint32_t          eod_id;
+    BpeScratch       *scratch;
+    JfBuf             text;
+} Worker;
+
+/* A line that is no document: its error goes with the chunk, in order. */
+static JfStatus bad_line(Worker *w, ShardChunk *c, const JfError *e, uint64_t off)
+{
+    JfStatus rc = shard_chunk_reserve(c, 1, 0, 1);
     if (rc != JF_OK) return rc;
-    d->ids = jf_malloc((n + 1) * sizeof *d->ids);
-    if (!d->ids) return JF_ENOMEM;
-    for (size_t i = 0; i < n; i++) d->ids[i] = toks[i].id;
-    d->n_ids = n;
-    if (s->eod) d->ids[d->n_ids++] = s->eod_id;
+    JfError *x = &c->errs[c->n_errs];
+    jf_error_set(x, e->code, w->inputs->paths[c->input], off, "%s", e->msg);
+    ShardItem *it = &c->items[c->n_items++];
+    memset(it, 0, sizeof *it);
+    it->err_at = (int64_t)c->n_errs++;
     return JF_OK;
 }
 
-static void *encode_slice(void *arg)
+static JfStatus encode_line(Worker *w, ShardChunk *c, const char *line, size_t len, uint64_t off)
 {
-    ShardSlice *s = arg;
-    for (size_t i = s->begin; i < s->end; i++) s->docs[i].rc = encode_one(s, &s->docs[i]);
+    ShardJsonDoc d;
+    JfError e;
+    JfStatus rc = shard_json_doc(line, len, &w->text, &d, &e);
+    const BpeToken *t = NULL;
+    size_t n = 0;
+    if (rc == JF_OK) rc = bpe_encode(w->m, w->scratch, d.text, d.text_len, &t, &n, &e);
+    if (rc == JF_EFORMAT || rc == JF_ETOOBIG) return bad_line(w, c, &e, off);
+    if (rc == JF_OK) rc = shard_chunk_reserve(c, 1, n + 1, 0);
+    if (rc != JF_OK) return rc;
+    ShardItem *it = &c->items[c->n_items++];
+    it->ids_at = c->n_ids;
+    for (size_t i = 0; i < n; i++) c->ids[c->n_ids++] = t[i].id;
+    if (w->eod) c->ids[c->n_ids++] = w->eod_id;
+    it->n_ids = c->n_ids - it->ids_at;
+    it->bytes = d.text_len;
+    it->chars = d.chars;
+    it->err_at = -1;
+    memcpy(it->lang, d.lang, sizeof it->lang);
+    memcpy(it->source, d.source, sizeof it->source);
+    return JF_OK;
+}
+
+/* Every line of a chunk (blank lines are no documents). */
+static void encode_chunk(Worker *w, ShardChunk *c)
+{
+    const char *p = (const char *)c->data.data, *end = p + c->data.len;
+    while (p < end && c->rc == JF_OK) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        uint64_t off = c->offset + (uint64_t)(p - (const char *)c->data.data);
+        if (e > p) c->rc = encode_line(w, c, p, (size_t)(e - p), off);
+        p = e + 1;
+    }
+    if (c->rc != JF_OK)
+        jf_error_set(&c->err, c->rc, w->inputs->paths[c->input], JF_OFFSET_UNKNOWN,
+                     "encoding: %s", jf_status_text(c->rc));
+}
+
+static void *worker_main(void *arg)
+{
+    Worker *w = arg;
+    ShardChunk *c;
+    while ((c = shard_ring_take(w->ring))) {
+        if (!c->remote) encode_chunk(w, c);
+        shard_ring_done(w->ring, c);
+    }
     return NULL;
 }
 
-static void batch_free(ShardDoc *docs, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        jf_free(docs[i].text);
-        jf_free(docs[i].ids);
-    }
-    memset(docs, 0, n * sizeof *docs);
-}
-
-/* Starts encoding docs[0..n) on the slices' threads and returns at once, so
- * the caller reads the next batch meanwhile: reading and parsing never hold
- * the encoders up. A slice whose thread cannot start is encoded here. */
-static void batch_encode_start(ShardSlice *slices, int threads, ShardDoc *docs, size_t n,
-                               pthread_t *tids, int *started)
-{
-    size_t per = (n + (size_t)threads - 1) / (size_t)threads;
-    for (int t = 0; t < threads; t++) {
-        slices[t].docs = docs;
-        slices[t].begin = (size_t)t * per < n ? (size_t)t * per : n;
-        slices[t].end = (size_t)(t + 1) * per < n ? (size_t)(t + 1) * per : n;
-        started[t] = pthread_create(&tids[t], NULL, encode_slice, &slices[t]) == 0;
-        if (!started[t]) encode_slice(&slices[t]);
-    }
-}
-
-static void batch_encode_wait(int threads, pthread_t *tids, const int *started)
-{
-    for (int t = 0; t < threads; t++)
-        if (started[t]) pthread_join(tids[t], NULL);
-}
+/* -------------------------------------------------------------- writer ---- */
 
 typedef struct {
-    const JfPathList *inputs;
-    size_t            next_input;
-    JfDocReader      *reader;
-    JfDoc             doc;
-    void            (*on_error)(void *, const JfError *);
-    void             *ctx;
-} ShardSource;
+    const ShardEncodeOptions *o;
+    ShardOut                 *out;       /* rank 0 only */
+    ShardEncodeStats         *st;
+    void                    (*on_error)(void *ctx, const JfError *err);
+    void                     *ctx;
+} Writer;
 
-/* Fills docs with up to cap documents. @return JF_OK (*n may be 0 at the end). */
-static JfStatus source_fill(ShardSource *src, ShardDoc *docs, size_t cap, size_t *n,
-                            ShardEncodeStats *st, JfError *err)
+static bool read_fatal(const ShardChunk *c)
 {
-    *n = 0;
-    while (*n < cap) {
-        if (!src->reader) {
-            if (src->next_input == src->inputs->count) return JF_OK;
-            JfStatus rc = jf_docreader_open(src->inputs->paths[src->next_input++], 0,
-                                            &src->reader, err);
-            if (rc != JF_OK) return rc;
-        }
-        JfStatus rc = jf_docreader_next(src->reader, &src->doc, err);
-        if (rc == JF_DONE) {
-            jf_docreader_close(src->reader);
-            src->reader = NULL;
+    return c->read_rc != JF_OK && c->read_rc != JF_ETOOBIG && c->read_rc != JF_ETRUNC;
+}
+
+static void report(Writer *x, const JfError *e)
+{
+    x->st->bad_lines++;
+    if (x->on_error) x->on_error(x->ctx, e);
+}
+
+static JfStatus write_chunk(Writer *x, const ShardChunk *c, JfError *err)
+{
+    for (size_t i = 0; i < c->n_items; i++) {
+        const ShardItem *it = &c->items[i];
+        if (it->err_at >= 0) {
+            report(x, &c->errs[it->err_at]);
             continue;
         }
-        if (rc == JF_EFORMAT || rc == JF_ETOOBIG || rc == JF_ETRUNC) {
-            st->bad_lines++;
-            if (src->on_error) src->on_error(src->ctx, err);
-            continue;
-        }
-        if (rc != JF_ROW) return rc;
-        ShardDoc *d = &docs[(*n)++];
-        d->len = src->doc.text_len;
-        d->text = src->doc.text;       /* take ownership */
-        src->doc.text = NULL;
-    }
-    return JF_OK;
-}
-
-static size_t utf8_chars(const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) n += ((uint8_t)s[i] & 0xC0) != 0x80;
-    return n;
-}
-
-/* Where documents go: one dataset, or numbered parts of max_tokens each. */
-typedef struct {
-    const char  *prefix;
-    uint64_t     max_tokens;
-    uint64_t     vocab;
-    unsigned     part;       /* next part number */
-    MmidxWriter *w;
-} ShardOut;
-
-static JfStatus out_open(ShardOut *o, JfError *err)
-{
-    char name[4096];
-    if (o->max_tokens) snprintf(name, sizeof name, "%s_%03u", o->prefix, o->part);
-    else snprintf(name, sizeof name, "%s", o->prefix);
-    o->part++;
-    return mmidx_writer_open(name, o->vocab, &o->w, err);
-}
-
-static JfStatus out_commit(ShardOut *o, ShardEncodeStats *st, JfError *err)
-{
-    JfStatus rc = mmidx_writer_commit(o->w, err);
-    mmidx_writer_close(o->w);
-    o->w = NULL;
-    if (rc == JF_OK) st->datasets++;
-    return rc;
-}
-
-static JfStatus batch_write(ShardOut *o, ShardDoc *docs, size_t n, ShardEncodeStats *st,
-                            JfError *err)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (o->max_tokens && mmidx_writer_tokens(o->w) >= o->max_tokens) {
-            JfStatus rc = out_commit(o, st, err);
-            if (rc == JF_OK) rc = out_open(o, err);
-            if (rc != JF_OK) return rc;
-        }
-        MmidxWriter *w = o->w;
-        if (docs[i].rc != JF_OK)
-            return jf_error_set(err, docs[i].rc, NULL, JF_OFFSET_UNKNOWN,
-                                "encoding document %llu: %s", (unsigned long long)st->docs,
-                                jf_status_text(docs[i].rc));
-        JfStatus rc = mmidx_writer_add(w, docs[i].ids, docs[i].n_ids, err);
-        if (rc == JF_OK) rc = mmidx_writer_end_document(w, err);
+        JfStatus rc = shard_out_add(x->out, it->lang, it->source, c->ids + it->ids_at, it->n_ids,
+                                    it->bytes, it->chars, err);
         if (rc != JF_OK) return rc;
-        st->docs++;
-        st->tokens += docs[i].n_ids;
-        st->bytes += docs[i].len;
-        st->chars += utf8_chars(docs[i].text, docs[i].len);
+        x->st->docs++;
+        x->st->tokens += it->n_ids;
+        x->st->bytes += it->bytes;
+        x->st->chars += it->chars;
     }
+    if (c->read_rc != JF_OK) report(x, &c->read_err);
     return JF_OK;
 }
 
-static JfStatus encode_all(ShardSource *src, ShardOut *out,
-                           const ShardEncodeOptions *o, ShardSlice *slices, ShardEncodeStats *st,
-                           JfError *err)
+/* One chunk, in input order: written here (rank 0, after receiving it when
+ * another rank encoded it) or sent to rank 0. */
+static JfStatus take_chunk(Writer *x, ShardChunk *c, JfError *err)
 {
-    /* two batches: one being encoded while the next is read */
-    ShardDoc *cur = jf_calloc(o->batch_docs, sizeof *cur), *next = jf_calloc(o->batch_docs, sizeof *next);
-    if (!cur || !next) {
-        jf_free(cur);
-        jf_free(next);
-        return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+    if (read_fatal(c)) {
+        *err = c->read_err;
+        return c->read_rc;
     }
-    pthread_t tids[64];
-    int started[64];
-    size_t n, n_next = 0;
-    JfStatus rc = source_fill(src, cur, o->batch_docs, &n, st, err);
-    while (rc == JF_OK && n > 0) {
-        batch_encode_start(slices, o->threads, cur, n, tids, started);
-        JfStatus rr = source_fill(src, next, o->batch_docs, &n_next, st, err);
-        batch_encode_wait(o->threads, tids, started);
-        rc = rr == JF_OK ? batch_write(out, cur, n, st, err) : rr;
-        batch_free(cur, n);
-        ShardDoc *t = cur;
-        cur = next, next = t;
-        n = n_next, n_next = 0;
+    JfStatus rc = JF_OK;
+    if (x->o->rank == 0 && c->remote)
+        rc = shard_mpi_recv(c, (int)(c->seq % (uint64_t)x->o->ranks), err);
+    if (rc == JF_OK && c->rc != JF_OK) {
+        *err = c->err;
+        rc = c->rc;
     }
-    batch_free(cur, o->batch_docs);
-    batch_free(next, o->batch_docs);
-    jf_free(cur);
-    jf_free(next);
+    if (rc != JF_OK) return rc;
+    return x->o->rank == 0 ? write_chunk(x, c, err) : shard_mpi_send(c, err);
+}
+
+static JfStatus write_all(Writer *x, ShardRing *ring, JfError *err)
+{
+    JfStatus rc = JF_OK;
+    ShardChunk *c;
+    while (rc == JF_OK && (c = shard_ring_next_done(ring))) {
+        rc = take_chunk(x, c, err);
+        shard_ring_release(ring);
+    }
     return rc;
 }
 
-JfStatus shard_encode_files(const SpModel *m, const JfPathList *inputs, const char *prefix,
+/* --------------------------------------------------------------- setup ---- */
+
+typedef struct {
+    ShardRing   ring;
+    ShardReader reader;
+    Worker      w[SHARD_MAX_THREADS];
+    pthread_t   tid[SHARD_MAX_THREADS + 1];   /* workers, then the reader */
+    int         started;                      /* threads started */
+    bool        reader_started;
+} Crew;
+
+static JfStatus crew_start(Crew *k, int threads, JfError *err)
+{
+    for (int t = 0; t < threads; t++) {
+        if (pthread_create(&k->tid[t], NULL, worker_main, &k->w[t]) != 0) break;
+        k->started++;
+    }
+    pthread_t *reader = &k->tid[SHARD_MAX_THREADS];
+    k->reader_started = k->started == threads &&
+                        pthread_create(reader, NULL, shard_read_main, &k->reader) == 0;
+    if (k->reader_started) return JF_OK;
+    return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "cannot start threads");
+}
+
+static void crew_join(Crew *k)
+{
+    if (k->reader_started) pthread_join(k->tid[SHARD_MAX_THREADS], NULL);
+    for (int t = 0; t < k->started; t++) pthread_join(k->tid[t], NULL);
+}
+
+static JfStatus crew_init(Crew *k, const SpModel *m, const JfPathList *inputs,
+                          const ShardEncodeOptions *o, uint32_t eod, JfError *err)
+{
+    JfStatus rc = shard_ring_init(&k->ring, 2 * (size_t)o->threads + 2, err);
+    k->reader = (ShardReader){ .ring = &k->ring, .inputs = inputs, .max_line = o->max_line,
+                               .rank = o->rank, .ranks = o->ranks };
+    for (int t = 0; rc == JF_OK && t < o->threads; t++) {
+        k->w[t] = (Worker){ .m = m, .inputs = inputs, .ring = &k->ring, .eod = o->append_eod,
+                            .eod_id = eod };
+        jf_buf_init(&k->w[t].text, 0);
+        rc = bpe_scratch_open(&k->w[t].scratch, err);
+    }
+    return rc;
+}
+
+static void crew_free(Crew *k, int threads)
+{
+    for (int t = 0; t < threads; t++) {
+        bpe_scratch_close(k->w[t].scratch);
+        jf_buf_free(&k->w[t].text);
+    }
+    shard_ring_free(&k->ring);
+}
+
+static JfStatus options_check(const SpModel *m, ShardEncodeOptions *o, uint32_t *eod, JfError *err)
+{
+    if (o->threads < 1) o->threads = 1;
+    if (o->threads > SHARD_MAX_THREADS) o->threads = SHARD_MAX_THREADS;
+    if (o->ranks < 1) o->ranks = 1;
+    if (o->max_line == 0) o->max_line = (size_t)256 << 20;
+    if (o->rank < 0 || o->rank >= o->ranks)
+        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "rank %d of %d", o->rank,
+                            o->ranks);
+    JfStatus rc = bpe_model_check(m, err);
+    if (rc != JF_OK) return rc;
+    int64_t id = o->eod_id >= 0 ? o->eod_id : sp_model_info(m)->eos_id;
+    if (o->append_eod && (id < 0 || (uint64_t)id >= sp_model_size(m)))
+        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
+                            "the model has no end-of-document id (eos); give one");
+    *eod = (uint32_t)(id < 0 ? 0 : id);
+    return JF_OK;
+}
+
+JfStatus shard_encode_files(const SpModel *m, const JfPathList *inputs, const char *out,
                             const ShardEncodeOptions *opt, ShardEncodeStats *st,
                             void (*on_error)(void *ctx, const JfError *err), void *ctx,
                             JfError *err)
@@ -231,31 +261,33 @@ JfStatus shard_encode_files(const SpModel *m, const JfPathList *inputs, const ch
     ShardEncodeOptions o;
     if (opt) o = *opt;
     else shard_encode_options_init(&o);
-    if (o.threads < 1) o.threads = 1;
-    if (o.threads > 64) o.threads = 64;
-    if (o.batch_docs == 0) o.batch_docs = 512;
     memset(st, 0, sizeof *st);
-    JfStatus rc = bpe_model_check(m, err);
-    if (rc != JF_OK) return rc;
-    int64_t eod = o.eod_id >= 0 ? o.eod_id : sp_model_info(m)->eos_id;
-    if (o.append_eod && (eod < 0 || (uint64_t)eod >= sp_model_size(m)))
-        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
-                            "the model has no end-of-document id (eos); give one");
-
-    ShardSlice slices[64] = { 0 };
-    ShardSource src = { .inputs = inputs, .on_error = on_error, .ctx = ctx };
-    ShardOut out = { .prefix = prefix, .max_tokens = o.max_tokens, .vocab = sp_model_size(m) };
-    rc = jf_doc_init(&src.doc) == JF_OK ? JF_OK : JF_ENOMEM;
-    for (int t = 0; rc == JF_OK && t < o.threads; t++) {
-        slices[t] = (ShardSlice){ .m = m, .eod = o.append_eod, .eod_id = (uint32_t)eod };
-        rc = bpe_scratch_open(&slices[t].scratch, err);
+    uint32_t eod = 0;
+    JfStatus rc = options_check(m, &o, &eod, err);
+    Crew *k = rc == JF_OK ? jf_calloc(1, sizeof *k) : NULL;
+    if (rc == JF_OK && !k)
+        rc = jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+    Writer x = { .o = &o, .st = st, .on_error = on_error, .ctx = ctx };
+    if (rc == JF_OK) rc = crew_init(k, m, inputs, &o, eod, err);
+    if (rc == JF_OK && o.rank == 0)
+        rc = shard_out_open(out, o.by_group, o.max_tokens, sp_model_size(m), &x.out, err);
+    if (rc == JF_OK) rc = crew_start(k, o.threads, err);
+    if (rc == JF_OK) rc = write_all(&x, &k->ring, err);
+    if (k) {
+        shard_ring_stop(&k->ring);      /* lets the threads leave after a failure */
+        crew_join(k);
     }
-    if (rc == JF_OK) rc = out_open(&out, err);
-    if (rc == JF_OK) rc = encode_all(&src, &out, &o, slices, st, err);
-    if (rc == JF_OK) rc = out_commit(&out, st, err);
-    mmidx_writer_close(out.w);
-    for (int t = 0; t < o.threads; t++) bpe_scratch_close(slices[t].scratch);
-    jf_docreader_close(src.reader);
-    jf_doc_free(&src.doc);
+    if (o.rank > 0 && o.ranks > 1) {
+        JfError e;
+        JfStatus sr = shard_mpi_send_end(rc, err, &e);
+        if (rc == JF_OK && sr != JF_OK) *err = e, rc = sr;
+    } else {
+        if (rc == JF_OK && o.ranks > 1) rc = shard_mpi_recv_ends(o.ranks, err);
+        if (rc == JF_OK) rc = shard_out_commit(x.out, st, err);
+    }
+    shard_out_close(x.out);
+    if (k) crew_free(k, o.threads);
+    jf_free(k);
+    if (rc != JF_OK) shard_encode_stats_free(st);
     return rc;
 }

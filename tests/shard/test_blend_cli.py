@@ -4,7 +4,6 @@ is exactly 900000/100000, realized token fractions are within 0.1% of the
 requested ratios, the plan holds what the trainer needs, --max-epochs warns,
 bad weights exit 2."""
 import json
-import math
 import os
 import random
 import sys

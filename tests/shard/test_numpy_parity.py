@@ -1,13 +1,17 @@
 """test_numpy_parity.py: the C sample order (through tests/shard/mo_dump)
 against numpy itself and a short transcription of Megatron's Python/C++ index
-building (blending, GPTDataset doc/sample/shuffle indices, --split).
+building (megatron_ref.py: blending, GPTDataset doc/sample/shuffle indices,
+--split).
 Usage: test_numpy_parity.py MO_DUMP"""
 import math
-import re
+import os
 import subprocess
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import megatron_ref  # noqa: E402
 
 MO = sys.argv[1]
 passed = failed = 0
@@ -48,20 +52,7 @@ for seed, mx in ((3, 5), (3, 2**31), (9, 2**32 - 1), (9, 2**32), (11, 2**40 + 12
 
 # ---- weights, shares, blending (helpers.cpp build_blending_indices) ----
 def blend_ref(weights, size):
-    w = np.array(weights, dtype=np.float64)
-    w = w / np.sum(w)
-    count = [0] * len(w)
-    out = []
-    for s in range(size):
-        x = max(float(s), 1.0)
-        best, best_err = 0, w[0] * x - count[0]
-        for i in range(1, len(w)):
-            e = w[i] * x - count[i]
-            if e > best_err:
-                best, best_err = i, e
-        out.append(f"{best} {count[best]}")
-        count[best] += 1
-    return out
+    return [f"{d} {k}" for d, k in megatron_ref.blend(weights, size)]
 
 
 for weights, n in (([9, 1], 2000), ([0.7, 0.3], 2000), ([2, 1, 1], 999),
@@ -81,11 +72,7 @@ for weights, n in (([9, 1], 2000), ([0.7, 0.3], 2000), ([2, 1, 1], 999),
 
 # ---- --split (megatron/core: normalized, round(sum(split[:i]) * S)) ----
 def split_ref(text, size):
-    split = [float(s) for s in re.findall(r"[.0-9]+", text)]
-    split = split + [0.0] * (3 - len(split))
-    split = (np.array(split) / np.sum(np.array(split))).tolist()
-    return [f"{int(round(sum(split[:i]) * float(size)))} {int(round(sum(split[:i + 1]) * float(size)))}"
-            for i in range(3)]
+    return [f"{b} {e}" for b, e in megatron_ref.split_ranges(text, size)[0]]
 
 
 for text in ("969,30,1", "98,2,0", "1,1,1", "949,50,1", "1/1", "0.7,0.2,0.1"):
@@ -95,57 +82,11 @@ for text in ("969,30,1", "98,2,0", "1,1,1", "949,50,1", "1/1", "0.7,0.2,0.1"):
 
 # ---- GPTDataset (_build_index_mappings, old Megatron / Megatron core) ----
 def gpt_ref(sizes, begin, end, num_samples, seq_len, seed):
-    sizes = np.array(sizes, dtype=np.int32)
-    documents = np.arange(begin, end, dtype=np.int32)
-    tpe = int(np.sum(sizes[documents]))
-    epochs, total = 0, 0
-    while True:
-        epochs += 1
-        total += tpe
-        if (total - 1) // seq_len >= num_samples:
-            break
-    rng = np.random.RandomState(seed=seed)
-    separate = False
-    if epochs > 1:
-        before_last = ((epochs - 1) * tpe - 1) // seq_len
-        last = num_samples - before_last
-        per_epoch = (tpe - 1) // seq_len
-        separate = last < int(0.80 * per_epoch)
-
-    def doc_idx(e):
-        d = np.mgrid[0:e, 0:len(documents)][1]
-        d[:] = documents
-        d = d.reshape(-1).astype(np.int32)
-        rng.shuffle(d)
-        return d
-
-    docs = doc_idx(epochs) if not separate else np.concatenate((doc_idx(epochs - 1), doc_idx(1)))
-    n = (epochs * tpe - 1) // seq_len
-    sample = [(0, 0)]
-    pos, off = 0, 0
-    while len(sample) <= n:
-        rem = seq_len + 1
-        while rem != 0:
-            length = int(sizes[docs[pos]]) - off
-            rem -= length
-            if rem <= 0:
-                off += rem + length - 1
-                rem = 0
-            else:
-                pos += 1
-                off = 0
-        sample.append((pos, off))
-    first = before_last if separate else n
-    sh = np.arange(0, first, dtype=np.int64)
-    rng.shuffle(sh)
-    if first != n:
-        last_part = np.arange(first, n, dtype=np.int64)
-        rng.shuffle(last_part)
-        sh = np.concatenate((sh, last_part))
-    out = [f"epochs {epochs}", f"separate {int(separate)}"]
-    out += [f"doc {d}" for d in docs]
-    out += [f"sample {p} {o}" for p, o in sample]
-    out += [f"shuffle {s}" for s in sh]
+    g = megatron_ref.gpt_index(sizes, begin, end, num_samples, seq_len, seed)
+    out = [f"epochs {g['epochs']}", f"separate {int(g['separate'])}"]
+    out += [f"doc {d}" for d in g["docs"]]
+    out += [f"sample {p} {o}" for p, o in g["sample"]]
+    out += [f"shuffle {s}" for s in g["shuffle"]]
     return out
 
 
