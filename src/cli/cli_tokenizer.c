@@ -66,7 +66,7 @@ static void usage(FILE *f)
         "       jaforge tokenizer train --vocab-size N --out DIR [options] INPUT...\n"
         "       jaforge tokenizer export-hf --model MODEL --out DIR\n"
         "       jaforge tokenizer extend --base MODEL --add N --out DIR [options] INPUT...\n"
-        "       jaforge tokenizer stats --model M [--model M2 ...] [--json] FILE...\n"
+        "       jaforge tokenizer stats --model M [--model M2 ...] [--json] [--chart SVG] FILE...\n"
         "\n"
         "encode: one line in, one line out: the SentencePiece BPE encoding of each line as\n"
         "space-separated ids (default) or pieces, exactly as spm_encode prints it (no <s>).\n"
@@ -126,14 +126,30 @@ static int parse_args(int argc, char **argv, bool decode, TokArgs *a)
     return 0;
 }
 
-/* Writes v in decimal at p (room for 10 digits); @return the digits written. */
+/* Writes v in decimal at p (room for 10 digits); @return the digits written.
+ * Two digits at a time from a table: ids are most of what encode prints. */
 static size_t put_uint(char *p, uint32_t v)
 {
+    static const char D2[201] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
     char tmp[10];
-    size_t n = 0;
-    do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v);
-    for (size_t i = 0; i < n; i++) p[i] = tmp[n - 1 - i];
-    return n;
+    size_t n = 10;
+    while (v >= 100) {
+        uint32_t r = v % 100;
+        v /= 100;
+        n -= 2;
+        memcpy(tmp + n, D2 + 2 * r, 2);
+    }
+    if (v >= 10) {
+        n -= 2;
+        memcpy(tmp + n, D2 + 2 * v, 2);
+    } else {
+        tmp[--n] = (char)('0' + v);
+    }
+    memcpy(p, tmp + n, 10 - n);
+    return 10 - n;
 }
 
 /* Ids: the line's room is reserved once (11 bytes per id), then filled. */
@@ -360,6 +376,8 @@ static void train_usage(FILE *f)
         "  --no-byte-fallback        rare characters become <unk>, no <0xXX> pieces\n"
         "  --no-split-digits         digits may join in pieces\n"
         "  --user-defined-symbols L  comma-separated pieces kept whole, never learned\n"
+        "  --pretokenize MODE        sentencepiece (default: words cut before spaces) or\n"
+        "                            mecab (also at every MeCab morpheme, ipadic-utf8)\n"
         "  -q, --quiet               no progress\n"
         "  -h, --help                this text\n");
 }
@@ -372,9 +390,21 @@ typedef struct {
     bool            quiet;
 } TrainArgs;
 
+/* --pretokenize MODE. @return 0, or -1 after saying why. */
+static int pretok_parse(const char *s, BpePretok *out)
+{
+    if (!strcmp(s, "sentencepiece")) *out = BPE_PRETOK_SENTENCEPIECE;
+    else if (!strcmp(s, "mecab")) *out = BPE_PRETOK_MECAB;
+    else {
+        cli_errorf("--pretokenize: expected sentencepiece or mecab, not '%s'", s);
+        return -1;
+    }
+    return 0;
+}
+
 static int train_parse(int argc, char **argv, TrainArgs *a)
 {
-    enum { O_VOCAB = 256, O_OUT, O_COV, O_PLEN, O_SLEN, O_NOBYTE, O_NODIGIT, O_USER };
+    enum { O_VOCAB = 256, O_OUT, O_COV, O_PLEN, O_SLEN, O_NOBYTE, O_NODIGIT, O_USER, O_PRETOK };
     static const struct option LONG[] = {
         { "vocab-size", required_argument, 0, O_VOCAB },
         { "out", required_argument, 0, O_OUT },
@@ -384,6 +414,7 @@ static int train_parse(int argc, char **argv, TrainArgs *a)
         { "no-byte-fallback", no_argument, 0, O_NOBYTE },
         { "no-split-digits", no_argument, 0, O_NODIGIT },
         { "user-defined-symbols", required_argument, 0, O_USER },
+        { "pretokenize", required_argument, 0, O_PRETOK },
         { "quiet", no_argument, 0, 'q' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
@@ -415,6 +446,9 @@ static int train_parse(int argc, char **argv, TrainArgs *a)
             a->opt.character_coverage = (float)f;
             break;
         }
+        case O_PRETOK:
+            if (pretok_parse(optarg, &a->opt.pretokenize) != 0) return -1;
+            break;
         case O_NOBYTE: a->opt.byte_fallback = false; break;
         case O_NODIGIT: a->opt.split_digits = false; break;
         case O_USER: {
@@ -769,6 +803,8 @@ static void extend_usage(FILE *f)
         "  --add N                   new pieces: a number, 16k or 32k (required)\n"
         "  --out DIR                 output folder, created when missing (required)\n"
         "  --strip-prefix            new pieces never start with U+2581 (as llm-jp's)\n"
+        "  --pretokenize MODE        sentencepiece (default) or mecab: words also cut at\n"
+        "                            MeCab morphemes (ipadic-utf8); implies --strip-prefix\n"
         "  --heldout-every K         every K-th line is held out for the report (20; 0: none)\n"
         "  --character-coverage F    Japanese characters the base lacks, added up to this\n"
         "                            share of Japanese character occurrences (0.9995)\n"
@@ -786,12 +822,13 @@ typedef struct {
 
 static int extend_parse(int argc, char **argv, ExtendArgs *a)
 {
-    enum { O_BASE = 256, O_ADD, O_OUT, O_STRIP, O_EVERY, O_COV, O_MINF };
+    enum { O_BASE = 256, O_ADD, O_OUT, O_STRIP, O_EVERY, O_COV, O_MINF, O_PRETOK };
     static const struct option LONG[] = {
         { "base", required_argument, 0, O_BASE },
         { "add", required_argument, 0, O_ADD },
         { "out", required_argument, 0, O_OUT },
         { "strip-prefix", no_argument, 0, O_STRIP },
+        { "pretokenize", required_argument, 0, O_PRETOK },
         { "heldout-every", required_argument, 0, O_EVERY },
         { "character-coverage", required_argument, 0, O_COV },
         { "min-frequency", required_argument, 0, O_MINF },
@@ -822,6 +859,9 @@ static int extend_parse(int argc, char **argv, ExtendArgs *a)
         case O_EVERY: a->every = (unsigned)v; break;
         case O_MINF: a->opt.min_frequency = (uint64_t)v; break;
         case O_STRIP: a->opt.strip_prefix = true; break;
+        case O_PRETOK:
+            if (pretok_parse(optarg, &a->opt.pretokenize) != 0) return -1;
+            break;
         case O_COV: {
             double f = strtod(optarg, &end);
             if (end == optarg || *end || !(f >= 0 && f <= 1)) {
@@ -939,42 +979,50 @@ out_free:
 /* ---- stats ---- */
 
 #define STATS_MAX_MODELS 16
+#define STATS_MAX_SETS 64
 
 typedef struct {
-    const char *path;
-    SpModel    *m;
-    BpeScratch *s;
-    uint64_t    tokens, bytes_fb, unk;
-} StatsModel;
+    uint64_t tokens, bytes_fb, unk;
+} StatsCount;
 
+/* One text set: the files of one FILE argument. */
 typedef struct {
-    StatsModel *mod;
-    size_t      n;
+    const char *name;
     uint64_t    lines, chars, bytes;
+    StatsCount  c[STATS_MAX_MODELS];
+} StatsSet;
+
+typedef struct {
+    const char *path[STATS_MAX_MODELS];
+    SpModel    *m[STATS_MAX_MODELS];
+    BpeScratch *s[STATS_MAX_MODELS];
+    size_t      n;
+    StatsSet   *set;       /* the set being read */
 } StatsRun;
 
 static JfStatus stats_sink(void *ctx, const char *text, size_t len, JfError *err)
 {
     StatsRun *r = ctx;
+    StatsSet *set = r->set;
     for (size_t p = 0; p < len;) {
         const char *nl = memchr(text + p, '\n', len - p);
         size_t n = nl ? (size_t)(nl - (text + p)) : len - p;
         size_t k = n && text[p + n - 1] == '\r' ? n - 1 : n;
         if (k) {
-            r->lines++;
-            r->chars += utf8_chars(text + p, k);
-            r->bytes += k;
+            set->lines++;
+            set->chars += utf8_chars(text + p, k);
+            set->bytes += k;
             for (size_t i = 0; i < r->n; i++) {
-                StatsModel *m = &r->mod[i];
                 const BpeToken *t;
                 size_t nt;
-                JfStatus rc = bpe_encode(m->m, m->s, text + p, k, &t, &nt, err);
+                JfStatus rc = bpe_encode(r->m[i], r->s[i], text + p, k, &t, &nt, err);
                 if (rc != JF_OK) return rc;
-                m->tokens += nt;
-                uint32_t unk = (uint32_t)sp_model_info(m->m)->unk_id;
+                StatsCount *c = &set->c[i];
+                c->tokens += nt;
+                uint32_t unk = (uint32_t)sp_model_info(r->m[i])->unk_id;
                 for (size_t j = 0; j < nt; j++) {
-                    m->bytes_fb += sp_model_type(m->m, t[j].id) == SP_PIECE_BYTE;
-                    m->unk += t[j].id == unk;
+                    c->bytes_fb += sp_model_type(r->m[i], t[j].id) == SP_PIECE_BYTE;
+                    c->unk += t[j].id == unk;
                 }
             }
         }
@@ -997,51 +1045,128 @@ static void stats_json_string(const char *s)
 
 static double ratio(uint64_t a, uint64_t b) { return b ? (double)a / (double)b : 0; }
 
-static void stats_print(const StatsRun *r, bool json)
+/* The figures of one set (or the total) as JSON members, without braces. */
+static void stats_json_set(const StatsRun *r, const StatsSet *s)
+{
+    printf("\"lines\": %llu, \"characters\": %llu, \"bytes\": %llu, \"models\": [",
+           (unsigned long long)s->lines, (unsigned long long)s->chars,
+           (unsigned long long)s->bytes);
+    for (size_t i = 0; i < r->n; i++) {
+        const StatsCount *c = &s->c[i];
+        printf("%s{\"model\": ", i ? ", " : "");
+        stats_json_string(r->path[i]);
+        printf(", \"pieces\": %zu, \"tokens\": %llu, \"chars_per_token\": %.6f, "
+               "\"bytes_per_token\": %.6f, \"byte_fallback_rate\": %.6f, \"unknown_rate\": %.6f}",
+               sp_model_size(r->m[i]), (unsigned long long)c->tokens, ratio(s->chars, c->tokens),
+               ratio(s->bytes, c->tokens), ratio(c->bytes_fb, c->tokens),
+               ratio(c->unk, c->tokens));
+    }
+    putchar(']');
+}
+
+static void stats_table(const StatsRun *r, const StatsSet *s)
+{
+    printf("%s: %llu lines, %llu characters, %llu bytes\n", s->name,
+           (unsigned long long)s->lines, (unsigned long long)s->chars,
+           (unsigned long long)s->bytes);
+    printf("%-40s %8s %12s %12s %12s %14s %10s\n", "model", "pieces", "tokens", "chars/token",
+           "bytes/token", "byte-fallback", "unknown");
+    for (size_t i = 0; i < r->n; i++) {
+        const StatsCount *c = &s->c[i];
+        printf("%-40s %8zu %12llu %12.4f %12.4f %13.4f%% %9.4f%%\n", r->path[i],
+               sp_model_size(r->m[i]), (unsigned long long)c->tokens, ratio(s->chars, c->tokens),
+               ratio(s->bytes, c->tokens), 100 * ratio(c->bytes_fb, c->tokens),
+               100 * ratio(c->unk, c->tokens));
+    }
+}
+
+/* Totals first (the whole text), then one entry per set when there are several. */
+static void stats_print(const StatsRun *r, const StatsSet *sets, size_t n_sets,
+                        const StatsSet *total, bool json)
 {
     if (json) {
-        printf("{\"lines\": %llu, \"characters\": %llu, \"bytes\": %llu, \"models\": [",
-               (unsigned long long)r->lines, (unsigned long long)r->chars,
-               (unsigned long long)r->bytes);
-        for (size_t i = 0; i < r->n; i++) {
-            const StatsModel *m = &r->mod[i];
-            printf("%s{\"model\": ", i ? ", " : "");
-            stats_json_string(m->path);
-            printf(", \"pieces\": %zu, \"tokens\": %llu, \"chars_per_token\": %.6f, "
-                   "\"bytes_per_token\": %.6f, \"byte_fallback_rate\": %.6f, \"unknown_rate\": %.6f}",
-                   sp_model_size(m->m), (unsigned long long)m->tokens, ratio(r->chars, m->tokens),
-                   ratio(r->bytes, m->tokens), ratio(m->bytes_fb, m->tokens), ratio(m->unk, m->tokens));
+        putchar('{');
+        stats_json_set(r, total);
+        printf(", \"sets\": [");
+        for (size_t k = 0; k < n_sets; k++) {
+            printf("%s{\"name\": ", k ? ", " : "");
+            stats_json_string(sets[k].name);
+            printf(", ");
+            stats_json_set(r, &sets[k]);
+            putchar('}');
         }
         printf("]}\n");
         return;
     }
-    printf("%llu lines, %llu characters, %llu bytes\n", (unsigned long long)r->lines,
-           (unsigned long long)r->chars, (unsigned long long)r->bytes);
-    printf("%-40s %8s %12s %12s %12s %14s %10s\n", "model", "pieces", "tokens", "chars/token",
-           "bytes/token", "byte-fallback", "unknown");
-    for (size_t i = 0; i < r->n; i++) {
-        const StatsModel *m = &r->mod[i];
-        printf("%-40s %8zu %12llu %12.4f %12.4f %13.4f%% %9.4f%%\n", m->path, sp_model_size(m->m),
-               (unsigned long long)m->tokens, ratio(r->chars, m->tokens), ratio(r->bytes, m->tokens),
-               100 * ratio(m->bytes_fb, m->tokens), 100 * ratio(m->unk, m->tokens));
+    for (size_t k = 0; n_sets > 1 && k < n_sets; k++) {
+        stats_table(r, &sets[k]);
+        putchar('\n');
     }
+    stats_table(r, total);
+}
+
+static JfStatus stats_chart(const StatsRun *r, const StatsSet *sets, size_t n_sets,
+                            const char *path, JfError *err)
+{
+    double v[STATS_MAX_SETS * STATS_MAX_MODELS];
+    const char *names[STATS_MAX_SETS];
+    for (size_t k = 0; k < n_sets; k++) {
+        names[k] = sets[k].name;
+        for (size_t i = 0; i < r->n; i++)
+            v[k * r->n + i] = ratio(sets[k].chars, sets[k].c[i].tokens);
+    }
+    TokChart c = { "Characters per token (higher is better)", names, n_sets, r->path, r->n, v };
+    return tok_chart_write_svg(&c, path, err);
+}
+
+static void stats_usage(void)
+{
+    printf("usage: jaforge tokenizer stats --model M [--model M2 ...] [--json] [--chart SVG] "
+           "FILE...\n"
+           "Encodes every line of each FILE (plain text, documents .jsonl.zst / .jsonl, or a\n"
+           "directory of them: one text set per FILE) with each model and prints characters\n"
+           "per token, bytes per token, the share of byte-fallback and of <unk> tokens, one\n"
+           "row per model: a table per text set when there are several, then the total\n"
+           "(--json: one JSON object, totals and \"sets\"). No <s> is counted.\n"
+           "  --chart SVG   also write a bar chart (SVG) of characters per token, one group\n"
+           "                of bars per text set, one bar per model\n");
+}
+
+/* Reads every text set with every model: sets[k] gets FILE argument k. */
+static JfStatus stats_read(StatsRun *r, char **args, size_t n_args, StatsSet *sets,
+                           JfError *err)
+{
+    JfStatus rc = JF_OK;
+    for (size_t k = 0; k < n_args && rc == JF_OK; k++) {
+        JfPathList files;
+        jf_pathlist_init(&files);
+        sets[k].name = args[k];
+        r->set = &sets[k];
+        rc = jf_fs_expand_input(args[k], train_input_accept, &files, err);
+        uint64_t docs = 0, bad = 0;
+        for (size_t i = 0; rc == JF_OK && i < files.count; i++)
+            rc = feed_file(files.paths[i], stats_sink, r, &docs, &bad, err);
+        jf_pathlist_free(&files);
+    }
+    return rc;
 }
 
 static int cli_stats(int argc, char **argv)
 {
-    enum { O_MODEL = 256, O_JSON };
+    enum { O_MODEL = 256, O_JSON, O_CHART };
     static const struct option LONG[] = {
         { "model", required_argument, 0, O_MODEL },
         { "json", no_argument, 0, O_JSON },
+        { "chart", required_argument, 0, O_CHART },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
-    StatsModel mod[STATS_MAX_MODELS];
-    StatsRun run = { mod, 0, 0, 0, 0 };
+    StatsRun run;
+    memset(&run, 0, sizeof run);
     bool json = false;
+    const char *chart = NULL;
     int c;
     optind = 1;
-    memset(mod, 0, sizeof mod);
     while ((c = getopt_long(argc, argv, "h", LONG, NULL)) != -1) {
         switch (c) {
         case O_MODEL:
@@ -1049,42 +1174,54 @@ static int cli_stats(int argc, char **argv)
                 cli_errorf("tokenizer stats: at most %d models", STATS_MAX_MODELS);
                 return CLI_EXIT_USAGE;
             }
-            mod[run.n++].path = optarg;
+            run.path[run.n++] = optarg;
             break;
         case O_JSON: json = true; break;
-        case 'h':
-            printf("usage: jaforge tokenizer stats --model M [--model M2 ...] [--json] FILE...\n"
-                   "Encodes every line of FILE (plain text, or documents .jsonl.zst / .jsonl) with\n"
-                   "each model and prints characters per token, bytes per token, the share of\n"
-                   "byte-fallback tokens and of <unk> tokens, one row per model (--json: one JSON\n"
-                   "object). No <s> is counted.\n");
-            return CLI_EXIT_OK;
+        case O_CHART: chart = optarg; break;
+        case 'h': stats_usage(); return CLI_EXIT_OK;
         default: return CLI_EXIT_USAGE;
         }
     }
-    if (!run.n || optind >= argc) {
+    size_t n_sets = optind < argc ? (size_t)(argc - optind) : 0;
+    if (!run.n || !n_sets) {
         cli_errorf("tokenizer stats: --model M and at least one FILE are required");
+        return CLI_EXIT_USAGE;
+    }
+    if (n_sets > STATS_MAX_SETS) {
+        cli_errorf("tokenizer stats: at most %d FILE arguments (text sets)", STATS_MAX_SETS);
         return CLI_EXIT_USAGE;
     }
     JfError err;
     jf_error_clear(&err);
-    JfPathList files;
-    jf_pathlist_init(&files);
     int ret = CLI_EXIT_OK;
+    StatsSet *sets = jf_calloc(n_sets + 1, sizeof *sets);
+    if (!sets) {
+        cli_errorf("out of memory");
+        return CLI_EXIT_FAIL;
+    }
     for (size_t i = 0; i < run.n; i++) {
-        if (sp_model_load(mod[i].path, &mod[i].m, &err) != JF_OK) goto out_err;
-        if (bpe_model_check(mod[i].m, &err) != JF_OK) {
-            snprintf(err.path, sizeof err.path, "%s", mod[i].path);
+        if (sp_model_load(run.path[i], &run.m[i], &err) != JF_OK) goto out_err;
+        if (bpe_model_check(run.m[i], &err) != JF_OK) {
+            snprintf(err.path, sizeof err.path, "%s", run.path[i]);
             goto out_err;
         }
-        if (bpe_scratch_open(&mod[i].s, &err) != JF_OK) goto out_err;
+        if (bpe_scratch_open(&run.s[i], &err) != JF_OK) goto out_err;
     }
-    for (int i = optind; i < argc; i++)
-        if (jf_fs_expand_input(argv[i], train_input_accept, &files, &err) != JF_OK) goto out_err;
-    uint64_t docs = 0, bad = 0;
-    for (size_t i = 0; i < files.count; i++)
-        if (feed_file(files.paths[i], stats_sink, &run, &docs, &bad, &err) != JF_OK) goto out_err;
-    stats_print(&run, json);
+    if (stats_read(&run, argv + optind, n_sets, sets, &err) != JF_OK) goto out_err;
+    StatsSet *total = &sets[n_sets];
+    total->name = "all";
+    for (size_t k = 0; k < n_sets; k++) {
+        total->lines += sets[k].lines;
+        total->chars += sets[k].chars;
+        total->bytes += sets[k].bytes;
+        for (size_t i = 0; i < run.n; i++) {
+            total->c[i].tokens += sets[k].c[i].tokens;
+            total->c[i].bytes_fb += sets[k].c[i].bytes_fb;
+            total->c[i].unk += sets[k].c[i].unk;
+        }
+    }
+    if (chart && stats_chart(&run, sets, n_sets, chart, &err) != JF_OK) goto out_err;
+    stats_print(&run, sets, n_sets, total, json);
     if (fflush(stdout) != 0) {
         cli_errorf("cannot write standard output");
         ret = CLI_EXIT_FAIL;
@@ -1095,10 +1232,10 @@ out_err:
     ret = cli_exit_code(err.code);
 out_free:
     for (size_t i = 0; i < run.n; i++) {
-        bpe_scratch_close(mod[i].s);
-        sp_model_close(mod[i].m);
+        bpe_scratch_close(run.s[i]);
+        sp_model_close(run.m[i]);
     }
-    jf_pathlist_free(&files);
+    jf_free(sets);
     return ret;
 }
 

@@ -3,6 +3,7 @@
  * bpe_model.cc step by step, so that every line encodes to the same ids:
  * the comments name the SentencePiece behaviour each step reproduces.
  * Does not decode (bpe_decode.c). */
+#include <math.h>
 #include <string.h>
 
 #include "bpe_encode.h"
@@ -34,7 +35,7 @@ typedef struct {
 
 /* The chunk cache: the final symbols of recently merged chunks, by text.
  * A chunk's merges depend only on its bytes, so a hit is exact. */
-#define BPE_CACHE_SLOTS 4096          /* direct-mapped */
+#define BPE_CACHE_SLOTS 16384         /* direct-mapped */
 #define BPE_CACHE_TEXT 32             /* chunks of at most this many bytes */
 #define BPE_CACHE_SYMS 12             /* ... that end as at most this many symbols */
 
@@ -54,6 +55,8 @@ struct BpeScratch {
     BpeRevMerge *rev;    size_t rev_cap;   size_t rev_len;
     bool         prev_unk;   /* the last token emitted is an unknown symbol */
     BpeCacheSlot *cache;     /* [BPE_CACHE_SLOTS], allocated on first use */
+    uint16_t     *cache_tag; /* [BPE_CACHE_SLOTS]: hash bits of each slot's text, 0 empty;
+                              * small enough to stay in cache, so a miss touches no slot */
 };
 
 /* "<0x00>".."<0xFF>": the text of byte pieces, also when the model lacks one. */
@@ -109,6 +112,7 @@ void bpe_scratch_close(BpeScratch *s)
     jf_free(s->tok);
     jf_free(s->rev);
     jf_free(s->cache);
+    jf_free(s->cache_tag);
     jf_free(s);
 }
 
@@ -368,11 +372,35 @@ static JfStatus split_symbols(const SpModel *m, BpeScratch *s, size_t *count)
     return JF_OK;
 }
 
-/* Heap merging of symbols [first, end): the list is cut at the chunk's ends. */
+/* UTF-8 character at t (n > 0 bytes): its length, 0 when malformed (as
+ * sp_utf8_valid_len), and *cp. Inline: this runs once per input character. */
+static inline size_t utf8_next(const uint8_t *t, size_t n, uint32_t *cp)
+{
+    uint8_t c = t[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xE0 && c < 0xF0 && n >= 3 && (t[1] & 0xC0) == 0x80 && (t[2] & 0xC0) == 0x80) {
+        uint32_t v = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(t[1] & 0x3F) << 6 | (t[2] & 0x3F);
+        if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+        *cp = v;
+        return 3;
+    }
+    size_t k = sp_utf8_valid_len(t, n);
+    if (k) *cp = sp_utf8_decode(t, k);
+    return k;
+}
+
+/* Heap merging of symbols [first, end): linked as a list cut at the chunk's ends. */
 static JfStatus merge_heap(const SpModel *m, BpeScratch *s, size_t first, size_t end)
 {
     JfStatus rc;
     s->heap_len = 0;
+    for (size_t i = first; i < end; i++) {
+        s->sym[i].prev = (int32_t)i - 1;
+        s->sym[i].next = (int32_t)i + 1;
+    }
     s->sym[first].prev = -1;
     s->sym[end - 1].next = -1;
     for (size_t i = first + 1; i < end; i++)
@@ -394,45 +422,84 @@ static JfStatus merge_heap(const SpModel *m, BpeScratch *s, size_t first, size_t
     return JF_OK;
 }
 
-/* The merged piece of adjacent symbols l, r (pair_try_add's rule), or -1. */
-static int32_t pair_piece(const SpModel *m, const BpeScratch *s, const BpeSymbol *l,
-                          const BpeSymbol *r)
+/* The merged piece of adjacent symbols (not frozen) at start (len_l bytes,
+ * piece id_l) and start + len_l (len_r bytes, piece id_r), pair_try_add's
+ * rule, and its score; -1 with score -inf when none. */
+static inline int32_t pair_lookup(const SpModel *m, const BpeScratch *s, uint32_t start,
+                                  uint32_t len_l, int32_t id_l, uint32_t len_r, int32_t id_r,
+                                  float *score)
 {
-    if (l->freeze || r->freeze) return -1;
-    if (l->id >= 0 && r->id >= 0) return sp_model_pair_find(m, (uint32_t)l->id, (uint32_t)r->id);
-    int32_t id = sp_model_find(m, s->norm + l->start, l->len + r->len);
-    return id >= 0 && sp_piece_is_mergeable(m->pieces[id].type) ? id : -1;
+    *score = -INFINITY;
+    if (id_l >= 0 && id_r >= 0) {
+        const SpPairSlot *p = sp_model_pair_slot(m, (uint32_t)id_l, (uint32_t)id_r);
+        if (!p) return -1;
+        *score = p->score;
+        return (int32_t)p->id;
+    }
+    int32_t id = sp_model_find(m, s->norm + start, len_l + len_r);
+    if (id < 0 || !sp_piece_is_mergeable(m->pieces[id].type)) return -1;
+    *score = m->pieces[id].score;
+    return id;
+}
+
+/* The merged piece of adjacent symbols l, r (pair_try_add's rule) and its
+ * score, or -1 with score -inf. */
+static inline int32_t pair_piece(const SpModel *m, const BpeScratch *s, const BpeSymbol *l,
+                                 const BpeSymbol *r, float *score)
+{
+    if (l->freeze || r->freeze) {
+        *score = -INFINITY;
+        return -1;
+    }
+    return pair_lookup(m, s, l->start, l->len, l->id, r->len, r->id, score);
 }
 
 /* Scan merging of the n <= BPE_SCAN_MAX symbols at y (compacted in place,
  * *n updated): the best pair is the highest score, the leftmost on ties,
- * exactly the heap's order. */
+ * exactly the heap's order. A chunk of two or more symbols holds no frozen
+ * (user) symbol: chunks end at them. The work is done on small local arrays
+ * (4 bytes an entry), not on the symbols. */
 static void merge_scan(const SpModel *m, const BpeScratch *s, BpeSymbol *y, size_t *n)
 {
-    int32_t piece[BPE_SCAN_MAX];    /* piece[i]: merge of y[i] and y[i + 1], -1 none */
-    float   score[BPE_SCAN_MAX];
+    uint32_t start[BPE_SCAN_MAX], len[BPE_SCAN_MAX];
+    int32_t  id[BPE_SCAN_MAX], piece[BPE_SCAN_MAX];   /* piece[i]: merge of i and i + 1 */
+    float    score[BPE_SCAN_MAX];                     /* its score, -inf when none (no
+                                                       * piece scores -inf: low_score) */
     size_t k = *n;
-    for (size_t i = 0; i + 1 < k; i++) {
-        piece[i] = pair_piece(m, s, &y[i], &y[i + 1]);
-        if (piece[i] >= 0) score[i] = m->pieces[piece[i]].score;
+    for (size_t i = 0; i < k; i++) {
+        start[i] = y[i].start;
+        len[i] = y[i].len;
+        id[i] = y[i].id;
     }
+    for (size_t i = 0; i + 1 < k; i++) piece[i] = pair_piece(m, s, &y[i], &y[i + 1], &score[i]);
+    score[k - 1] = -INFINITY;
     for (;;) {
-        size_t best = SIZE_MAX;
-        for (size_t i = 0; i + 1 < k; i++)
-            if (piece[i] >= 0 && (best == SIZE_MAX || score[i] > score[best])) best = i;
-        if (best == SIZE_MAX) break;
-        y[best].len += y[best + 1].len;
-        y[best].id = piece[best];
-        memmove(&y[best + 1], &y[best + 2], (k - best - 2) * sizeof *y);
-        if (best + 2 < k) {
-            memmove(&piece[best + 1], &piece[best + 2], (k - best - 3) * sizeof *piece);
-            memmove(&score[best + 1], &score[best + 2], (k - best - 3) * sizeof *score);
+        size_t best = 0;
+        for (size_t i = 1; i + 1 < k; i++)
+            if (score[i] > score[best]) best = i;
+        if (k < 2 || score[best] == -INFINITY) break;
+        len[best] += len[best + 1];
+        id[best] = piece[best];
+        for (size_t i = best + 1; i + 1 < k; i++) {
+            start[i] = start[i + 1];
+            len[i] = len[i + 1];
+            id[i] = id[i + 1];
+        }
+        for (size_t i = best + 1; i + 2 < k; i++) {
+            piece[i] = piece[i + 1];
+            score[i] = score[i + 1];
         }
         k--;
-        if (best > 0 && (piece[best - 1] = pair_piece(m, s, &y[best - 1], &y[best])) >= 0)
-            score[best - 1] = m->pieces[piece[best - 1]].score;
-        if (best + 1 < k && (piece[best] = pair_piece(m, s, &y[best], &y[best + 1])) >= 0)
-            score[best] = m->pieces[piece[best]].score;
+        if (best > 0) piece[best - 1] = pair_lookup(m, s, start[best - 1], len[best - 1],
+                                                    id[best - 1], len[best], id[best],
+                                                    &score[best - 1]);
+        if (best + 1 < k) piece[best] = pair_lookup(m, s, start[best], len[best], id[best],
+                                                    len[best + 1], id[best + 1], &score[best]);
+    }
+    for (size_t i = 0; i < k; i++) {
+        y[i].start = start[i];
+        y[i].len = len[i];
+        y[i].id = id[i];
     }
     *n = k;
 }
@@ -447,33 +514,56 @@ static bool chunk_boundary_is(const SpModel *m, const BpeSymbol *a, const BpeSym
     return !sp_model_adjacent_has(m, a->cp, b->cp);
 }
 
-static uint32_t cache_hash(const char *t, size_t n)
+/* Hash of a chunk of at most BPE_CACHE_TEXT bytes, 8 bytes at a time. */
+static uint64_t cache_hash(const char *t, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)t[i]) * 0x100000001B3ull;
-    return (uint32_t)(h ^ (h >> 29)) & (BPE_CACHE_SLOTS - 1);
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t w = 0;
+        memcpy(&w, t + i, n - i < 8 ? n - i : 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    return h;
 }
 
-/* Emits a cached chunk; @return false (nothing emitted) on a miss. */
+/* Emits a cached chunk; @return false (nothing emitted) on a miss, with
+ * *slot and *tag set for cache_put. */
 static bool cache_emit(const SpModel *m, BpeScratch *s, uint32_t start, uint32_t len,
-                       BpeCacheSlot **slot, JfStatus *rc)
+                       BpeCacheSlot **slot, uint16_t *tag, JfStatus *rc)
 {
     const char *t = s->norm + start;
     *slot = NULL;
     if (len > BPE_CACHE_TEXT) return false;
-    if (!s->cache && !(s->cache = jf_calloc(BPE_CACHE_SLOTS, sizeof *s->cache))) return false;
-    BpeCacheSlot *c = &s->cache[cache_hash(t, len)];
-    *slot = c;
+    if (!s->cache) {
+        s->cache = jf_malloc(BPE_CACHE_SLOTS * sizeof *s->cache);
+        s->cache_tag = jf_calloc(BPE_CACHE_SLOTS, sizeof *s->cache_tag);
+        if (!s->cache || !s->cache_tag) {   /* no cache: every chunk is merged */
+            jf_free(s->cache);
+            jf_free(s->cache_tag);
+            s->cache = NULL;
+            s->cache_tag = NULL;
+            return false;
+        }
+    }
+    uint64_t h = cache_hash(t, len);
+    size_t i = (size_t)h & (BPE_CACHE_SLOTS - 1);
+    *tag = (uint16_t)(h >> 48) | 1;
+    *slot = &s->cache[i];
+    if (s->cache_tag[i] != *tag) return false;
+    const BpeCacheSlot *c = *slot;
     if (c->text_len != len || memcmp(c->text, t, len)) return false;
     *rc = JF_OK;
-    for (uint32_t i = 0, pos = start; i < c->n && *rc == JF_OK; pos += c->len[i++])
-        *rc = emit(m, s, pos, c->len[i], c->id[i]);
+    for (uint32_t k = 0, pos = start; k < c->n && *rc == JF_OK; pos += c->len[k++])
+        *rc = emit(m, s, pos, c->len[k], c->id[k]);
     return true;
 }
 
-static void cache_put(BpeCacheSlot *c, const char *t, uint32_t len, const BpeSymbol *y, size_t n)
+static void cache_put(BpeScratch *s, BpeCacheSlot *c, uint16_t tag, const char *t, uint32_t len,
+                      const BpeSymbol *y, size_t n)
 {
     if (!c || n > BPE_CACHE_SYMS) return;
+    s->cache_tag[c - s->cache] = tag;
     c->text_len = (uint8_t)len;
     c->n = (uint8_t)n;
     memcpy(c->text, t, len);
@@ -489,13 +579,14 @@ static JfStatus chunk_encode(const SpModel *m, BpeScratch *s, size_t first, size
     JfStatus rc;
     BpeSymbol *y = &s->sym[first];
     if (end - first == 1) return emit(m, s, y->start, y->len, y->id);
-    if (end - first <= BPE_SCAN_MAX) {
+    if (end - first <= BPE_SCAN_MAX && !m->low_score) {
         uint32_t bytes = s->sym[end - 1].start + s->sym[end - 1].len - y->start;
         BpeCacheSlot *slot;
-        if (cache_emit(m, s, y->start, bytes, &slot, &rc)) return rc;
+        uint16_t tag;
+        if (cache_emit(m, s, y->start, bytes, &slot, &tag, &rc)) return rc;
         size_t n = end - first;
         merge_scan(m, s, y, &n);
-        cache_put(slot, s->norm + y->start, bytes, y, n);
+        cache_put(s, slot, tag, s->norm + y->start, bytes, y, n);
         for (size_t i = 0; i < n; i++)
             if ((rc = emit(m, s, y[i].start, y[i].len, y[i].id)) != JF_OK) return rc;
         return JF_OK;
@@ -530,6 +621,63 @@ static JfStatus encode_chunks(const SpModel *m, BpeScratch *s, size_t nsym)
     return JF_OK;
 }
 
+/* normalize(), split_symbols() and encode_chunks() in one pass, for the
+ * models most are (no user or UNUSED pieces, extra whitespace kept,
+ * whitespace as prefix): each input character is validated once and becomes
+ * a symbol; a chunk is merged as soon as the next character cannot join it,
+ * so the symbols of one chunk at a time stay in cache. Same output. */
+static JfStatus encode_fast(const SpModel *m, BpeScratch *s, const char *text, size_t n)
+{
+    s->norm_len = 0;
+    if (n == 0) return JF_OK;
+    if (!GROW(s->norm, s->norm_cap, n * 3 + 2 * SP_SPACE_LEN) || !GROW(s->sym, s->sym_cap, n + 1))
+        return JF_ENOMEM;
+    const uint8_t *t = (const uint8_t *)text;
+    const bool esc = m->info.escape_whitespaces;
+    const uint32_t ws = esc ? 0x2581 : ' ';
+    char *o = s->norm;
+    BpeSymbol *y = s->sym;
+    size_t len = 0, k = 0;
+    uint32_t prev_cp = 0;
+    JfStatus rc;
+    if (m->info.add_dummy_prefix) {
+        if (esc) { memcpy(o, SP_SPACE, SP_SPACE_LEN); len = SP_SPACE_LEN; }
+        else o[len++] = ' ';
+        y[k++] = (BpeSymbol){ 0, (uint32_t)len, -1, -1, m->char_id[ws], ws, false };
+        prev_cp = ws;
+    }
+    for (size_t i = 0; i < n;) {
+        uint32_t cp, cl = (uint32_t)utf8_next(t + i, n - i, &cp), start = (uint32_t)len;
+        int32_t id;
+        if (cl == 1 && cp == ' ' && esc) {
+            memcpy(o + len, SP_SPACE, SP_SPACE_LEN);
+            len += SP_SPACE_LEN;
+            cp = ws;
+            id = m->char_id[ws];
+            i++;
+        } else if (!cl) {
+            memcpy(o + len, "\xEF\xBF\xBD", 3);
+            len += 3;
+            cp = 0xFFFD;
+            id = m->char_id[cp];
+            i++;
+        } else {
+            memcpy(o + len, t + i, cl);
+            len += cl;
+            i += cl;
+            id = cp < SP_CHAR_TABLE ? m->char_id[cp] : sp_model_find(m, o + start, cl);
+        }
+        if (k && !sp_model_adjacent_has(m, prev_cp, cp)) {   /* a chunk ends */
+            if ((rc = chunk_encode(m, s, 0, k)) != JF_OK) return rc;
+            k = 0;
+        }
+        y[k++] = (BpeSymbol){ start, (uint32_t)len - start, -1, -1, id, cp, false };
+        prev_cp = cp;
+    }
+    s->norm_len = len;
+    return chunk_encode(m, s, 0, k);
+}
+
 JfStatus bpe_encode(const SpModel *m, BpeScratch *s, const char *text, size_t len,
                     const BpeToken **toks, size_t *n, JfError *err)
 {
@@ -540,14 +688,21 @@ JfStatus bpe_encode(const SpModel *m, BpeScratch *s, const char *text, size_t le
     if (len > BPE_MAX_INPUT)
         return jf_error_set(err, JF_ETOOBIG, NULL, JF_OFFSET_UNKNOWN,
                             "line of %zu bytes is over the 256 MiB limit", len);
-    JfStatus rc = normalize(m, s, text, len, err);
-    if (rc != JF_OK) return rc;
+    JfStatus rc;
     size_t nsym = 0;
+    const SpModelInfo *in = &m->info;
+    if (!m->max_user_len && !m->has_unused && !in->remove_extra_whitespaces &&
+        !in->treat_whitespace_as_suffix) {
+        if ((rc = encode_fast(m, s, text, len)) != JF_OK) goto out_nomem;
+        goto out_done;
+    }
+    if ((rc = normalize(m, s, text, len, err)) != JF_OK) return rc;
     if ((rc = split_symbols(m, s, &nsym)) != JF_OK) goto out_nomem;
     if (nsym) {
         rc = m->has_unused ? encode_with_unused(m, s, nsym) : encode_chunks(m, s, nsym);
         if (rc != JF_OK) goto out_nomem;
     }
+out_done:
     *toks = s->tok;
     *n = s->tok_len;
     return JF_OK;

@@ -1,7 +1,7 @@
 /* bpe_extend.c: continuing BPE from a base SentencePiece vocabulary (see
  * bpe_extend.h for the algorithm and the score placement).
  *
- * Data: a hash table of unique Japanese words (bytes, 64-bit counts); after
+ * Data: the table of unique Japanese words (bpe_words.h); after
  * the character choice every word becomes segments of symbol ids (base ids,
  * then new ids), cut where a character has no piece. A pair table keeps each
  * pair's validity (computed once), count and the segments it occurs in; a
@@ -13,6 +13,7 @@
 
 #include "bpe_encode.h"
 #include "bpe_extend.h"
+#include "bpe_words.h"
 #include "jf_alloc.h"
 #include "sentencepiece_model.pb-c.h"
 #include "sp_model_int.h"
@@ -41,10 +42,10 @@ struct BpeExtender {
     BpeExtendOptions opt;
     BpeExtendStats   st;
     bool             done;
-    /* unique words: text in warena, open addressing on slots (index + 1) */
-    char     *warena;   size_t warena_len, warena_cap;
-    uint32_t *woff, *wlen; uint64_t *wcount; size_t n_words, cap_words;
-    uint32_t *wslots;   size_t wmask;
+    BpeWords  words;      /* unique Japanese words and their counts */
+    BpeMecab *mecab;      /* MeCab pre-tokenization, else NULL */
+    uint32_t *ncuts;    size_t ncuts_cap;   /* morpheme starts in the normalized line */
+    char     *line;     size_t line_cap;    /* normalized line */
     /* symbols: base ids first, then new pieces; texts in sarena */
     char     *sarena;   size_t sarena_len, sarena_cap;
     ExSym    *syms;     size_t n_syms, cap_syms;
@@ -59,18 +60,6 @@ struct BpeExtender {
     ExHeap   *heap;     size_t n_heap, cap_heap;
     bool      counting;   /* initial count: no heap pushes */
 };
-
-static bool ex_grow(void **arr, size_t *cap, size_t need, size_t sz)
-{
-    if (need <= *cap) return true;
-    size_t c = *cap ? *cap : 16;
-    while (c < need) c *= 2;
-    void *p = jf_realloc(*arr, c * sz);
-    if (!p) return false;
-    *arr = p;
-    *cap = c;
-    return true;
-}
 
 static JfStatus nomem(JfError *err)
 {
@@ -169,10 +158,12 @@ JfStatus bpe_extender_open(const SpModel *base, const BpeExtendOptions *o, BpeEx
     x->opt = *o;
     if (x->opt.max_piece_length <= 0)
         x->opt.max_piece_length = in->max_sentencepiece_length > 0 ? in->max_sentencepiece_length : 16;
+    bpe_words_init(&x->words);
     JfStatus rc = raw_model_open(base, &x->raw, err);
-    x->wmask = 4095;
-    x->wslots = jf_calloc(x->wmask + 1, sizeof *x->wslots);
-    if (rc == JF_OK && !x->wslots) rc = nomem(err);
+    if (rc == JF_OK && o->pretokenize == BPE_PRETOK_MECAB)
+        rc = bpe_mecab_open(o->mecab_dicdir, &x->mecab, err);
+    x->opt.mecab_dicdir = NULL;   /* not kept: used here only */
+    if (o->pretokenize == BPE_PRETOK_MECAB) x->opt.strip_prefix = true;
     if (rc != JF_OK) {
         bpe_extender_close(x);
         return rc;
@@ -185,8 +176,10 @@ void bpe_extender_close(BpeExtender *x)
 {
     if (!x) return;
     sp_model_close(x->raw);
-    jf_free(x->warena); jf_free(x->woff); jf_free(x->wlen); jf_free(x->wcount);
-    jf_free(x->wslots);
+    bpe_words_free(&x->words);
+    bpe_mecab_close(x->mecab);
+    jf_free(x->ncuts);
+    jf_free(x->line);
     jf_free(x->sarena); jf_free(x->syms); jf_free(x->nslots); jf_free(x->added);
     jf_free(x->seq); jf_free(x->segs); jf_free(x->stamp);
     for (size_t i = 0; x->pairs && i <= x->pmask; i++) jf_free(x->pairs[i].segs);
@@ -197,59 +190,31 @@ void bpe_extender_close(BpeExtender *x)
 
 const BpeExtendStats *bpe_extender_stats(const BpeExtender *x) { return &x->st; }
 
-static bool words_rehash(BpeExtender *x)
+/* One sentence: spaces to U+2581, a dummy prefix; words cut before each
+ * U+2581 run (and with MeCab at each morpheme); words with a Japanese
+ * character are counted, without their leading U+2581 run with strip_prefix
+ * (implied by MeCab): the base then cannot give a word's first character to a
+ * U+2581 piece that no new piece could start from. */
+static JfStatus sentence_add(BpeExtender *x, const char *s, size_t n, JfError *err)
 {
-    size_t mask = x->wmask * 2 + 1;
-    uint32_t *s = jf_calloc(mask + 1, sizeof *s);
-    if (!s) return false;
-    for (size_t w = 0; w < x->n_words; w++) {
-        size_t i = text_hash(x->warena + x->woff[w], x->wlen[w]) & mask;
-        while (s[i]) i = (i + 1) & mask;
-        s[i] = (uint32_t)w + 1;
+    const uint32_t *cuts = NULL;
+    size_t n_cuts = 0, n_norm = 0, j = 0, k;
+    unsigned flags = BPE_SPLIT_JA_ONLY | (x->opt.strip_prefix ? BPE_SPLIT_STRIP_WS : 0);
+    if (x->mecab) {
+        JfStatus rc = bpe_mecab_cuts(x->mecab, s, n, &cuts, &n_cuts, err);
+        if (rc != JF_OK) return rc;
+        if (!bpe_grow((void **)&x->ncuts, &x->ncuts_cap, n_cuts + 1, sizeof *x->ncuts))
+            return nomem(err);
     }
-    jf_free(x->wslots);
-    x->wslots = s;
-    x->wmask = mask;
-    return true;
-}
-
-static bool word_add(BpeExtender *x, const char *p, size_t n)
-{
-    size_t i = text_hash(p, n) & x->wmask;
-    for (; x->wslots[i]; i = (i + 1) & x->wmask) {
-        uint32_t w = x->wslots[i] - 1;
-        if (x->wlen[w] == n && !memcmp(x->warena + x->woff[w], p, n)) {
-            x->wcount[w]++;
-            return true;
-        }
-    }
-    size_t need = x->n_words + 1;
-    if (!ex_grow((void **)&x->warena, &x->warena_cap, x->warena_len + n, 1)) return false;
-    size_t c1 = x->cap_words, c2 = x->cap_words, c3 = x->cap_words;
-    if (!ex_grow((void **)&x->woff, &c1, need, sizeof *x->woff) ||
-        !ex_grow((void **)&x->wlen, &c2, need, sizeof *x->wlen) ||
-        !ex_grow((void **)&x->wcount, &c3, need, sizeof *x->wcount))
-        return false;
-    x->cap_words = c1;
-    memcpy(x->warena + x->warena_len, p, n);
-    x->woff[x->n_words] = (uint32_t)x->warena_len;
-    x->wlen[x->n_words] = (uint32_t)n;
-    x->wcount[x->n_words] = 1;
-    x->warena_len += n;
-    x->wslots[i] = (uint32_t)++x->n_words;
-    if (x->n_words * 2 > x->wmask) return words_rehash(x);
-    return true;
-}
-
-/* One sentence: spaces to U+2581, a dummy prefix, words cut before each
- * U+2581 run; words with a Japanese character are counted. */
-static bool sentence_add(BpeExtender *x, const char *s, size_t n, char *buf)
-{
-    size_t m = 0, k;
+    /* a space (1 byte) becomes 3; the prefix adds 3 */
+    if (!bpe_grow((void **)&x->line, &x->line_cap, n * 3 + 4, 1)) return nomem(err);
+    char *buf = x->line;
+    size_t m = SP_SPACE_LEN;
     bool ja = false;
     memcpy(buf, SP_SPACE, SP_SPACE_LEN);
-    m = SP_SPACE_LEN;
     for (size_t i = 0; i < n; i += k) {
+        while (j < n_cuts && cuts[j] < i) j++;
+        if (j < n_cuts && cuts[j] == i) x->ncuts[n_norm++] = (uint32_t)m;
         uint32_t c = decode_at(s + i, n - i, &k);
         if (c == ' ') { memcpy(buf + m, SP_SPACE, SP_SPACE_LEN); m += SP_SPACE_LEN; continue; }
         ja = ja || bpe_char_is_japanese(c);
@@ -257,43 +222,23 @@ static bool sentence_add(BpeExtender *x, const char *s, size_t n, char *buf)
         m += k;
     }
     x->st.sentences++;
-    if (!ja) return true;
+    if (!ja) return JF_OK;
     x->st.ja_sentences++;
-    size_t start = 0;
-    bool prev_ws = false, word_ja = false;
-    for (size_t i = 0; i < m; i += k) {
-        uint32_t c = decode_at(buf + i, m - i, &k);
-        bool ws = c == EX_WS;
-        if (ws && !prev_ws && i > start) {
-            if (word_ja && !word_add(x, buf + start, i - start)) return false;
-            start = i;
-            word_ja = false;
-        }
-        word_ja = word_ja || bpe_char_is_japanese(c);
-        prev_ws = ws;
-    }
-    return !word_ja || word_add(x, buf + start, m - start);
+    return bpe_words_add_sentence(&x->words, buf, m, x->ncuts, n_norm, flags) ? JF_OK
+                                                                                : nomem(err);
 }
 
 JfStatus bpe_extender_add_text(BpeExtender *x, const char *text, size_t len, JfError *err)
 {
-    char *buf = NULL;
-    size_t cap = 0;
     JfStatus rc = JF_OK;
     for (size_t p = 0; p < len && rc == JF_OK;) {
         const char *nl = memchr(text + p, '\n', len - p);
         size_t n = nl ? (size_t)(nl - (text + p)) : len - p;
         size_t line = n;
         if (line && text[p + line - 1] == '\r') line--;
-        if (line) {
-            /* a space (1 byte) becomes 3; the prefix adds 3 */
-            if (!ex_grow((void **)&buf, &cap, line * 3 + 4, 1) ||
-                !sentence_add(x, text + p, line, buf))
-                rc = nomem(err);
-        }
+        if (line) rc = sentence_add(x, text + p, line, err);
         p += n + 1;
     }
-    jf_free(buf);
     return rc;
 }
 
@@ -301,8 +246,8 @@ JfStatus bpe_extender_add_text(BpeExtender *x, const char *text, size_t len, JfE
 
 static bool sym_add(BpeExtender *x, const char *p, size_t len)
 {
-    if (!ex_grow((void **)&x->sarena, &x->sarena_cap, x->sarena_len + len + 1, 1) ||
-        !ex_grow((void **)&x->syms, &x->cap_syms, x->n_syms + 1, sizeof *x->syms))
+    if (!bpe_grow((void **)&x->sarena, &x->sarena_cap, x->sarena_len + len + 1, 1) ||
+        !bpe_grow((void **)&x->syms, &x->cap_syms, x->n_syms + 1, sizeof *x->syms))
         return false;
     size_t nc = 0, k;
     for (size_t i = 0; i < len; i += k) { decode_at(p + i, len - i, &k); nc++; }
@@ -329,7 +274,7 @@ static bool new_add(BpeExtender *x, const char *p, size_t len)
 {
     if (!sym_add(x, p, len)) return false;
     uint32_t id = (uint32_t)x->n_syms - 1;
-    if (!ex_grow((void **)&x->added, &x->cap_added, x->n_added + 1, sizeof *x->added)) return false;
+    if (!BPE_GROW(x->added, x->cap_added, x->n_added + 1)) return false;
     x->added[x->n_added++] = id;
     if (!x->nslots || (x->n_added + 1) * 2 > x->nmask) {
         size_t mask = x->nmask ? x->nmask * 2 + 1 : 1023;
@@ -390,18 +335,18 @@ static JfStatus chars_add(BpeExtender *x, JfError *err)
     JfStatus rc = JF_OK;
     uint64_t total = 0;
     if (!slot) return nomem(err);
-    for (size_t w = 0; w < x->n_words; w++) {
-        const char *p = x->warena + x->woff[w];
+    for (size_t w = 0; w < x->words.n; w++) {
+        const char *p = bpe_words_text(&x->words, w);
         size_t k;
-        for (size_t i = 0; i < x->wlen[w]; i += k) {
-            uint32_t cp = decode_at(p + i, x->wlen[w] - i, &k);
+        for (size_t i = 0; i < x->words.w[w].len; i += k) {
+            uint32_t cp = decode_at(p + i, x->words.w[w].len - i, &k);
             if (!bpe_char_is_japanese(cp)) continue;
-            total += x->wcount[w];
+            total += x->words.w[w].count;
             size_t h = (cp * 0x9E3779B1u) & mask;
             while (slot[h] && c[slot[h] - 1].cp != cp) h = (h + 1) & mask;
-            if (slot[h]) { c[slot[h] - 1].count += x->wcount[w]; continue; }
-            if (!ex_grow((void **)&c, &cap, n + 1, sizeof *c)) { rc = nomem(err); goto out; }
-            c[n] = (ExChar){ cp, x->wcount[w], !base_has_piece(x->base, p + i, k) };
+            if (slot[h]) { c[slot[h] - 1].count += x->words.w[w].count; continue; }
+            if (!bpe_grow((void **)&c, &cap, n + 1, sizeof *c)) { rc = nomem(err); goto out; }
+            c[n] = (ExChar){ cp, x->words.w[w].count, !base_has_piece(x->base, p + i, k) };
             slot[h] = (uint32_t)++n;
             if (n * 2 > mask) {   /* grow: rebuild the slots */
                 size_t nm = mask * 2 + 1;
@@ -441,14 +386,14 @@ static bool seg_close(BpeExtender *x, size_t start, uint64_t freq)
 {
     size_t len = x->n_seq - start;
     if (len < 2) { x->n_seq = start; return true; }
-    if (!ex_grow((void **)&x->segs, &x->cap_segsv, x->n_segs + 1, sizeof *x->segs)) return false;
+    if (!bpe_grow((void **)&x->segs, &x->cap_segsv, x->n_segs + 1, sizeof *x->segs)) return false;
     x->segs[x->n_segs++] = (ExSeg){ (uint32_t)start, (uint32_t)len, freq };
     return true;
 }
 
 static bool seq_put(BpeExtender *x, uint32_t id)
 {
-    if (!ex_grow((void **)&x->seq, &x->cap_seq, x->n_seq + 1, sizeof *x->seq)) return false;
+    if (!bpe_grow((void **)&x->seq, &x->cap_seq, x->n_seq + 1, sizeof *x->seq)) return false;
     x->seq[x->n_seq++] = id;
     return true;
 }
@@ -465,10 +410,10 @@ static JfStatus words_segment(BpeExtender *x, JfError *err)
     BpeScratch *s;
     JfStatus rc = bpe_scratch_open(&s, err);
     if (rc != JF_OK) return rc;
-    for (size_t w = 0; w < x->n_words && rc == JF_OK; w++) {
+    for (size_t w = 0; w < x->words.n && rc == JF_OK; w++) {
         const BpeToken *t;
         size_t nt, start = x->n_seq;
-        rc = bpe_encode(x->raw, s, x->warena + x->woff[w], x->wlen[w], &t, &nt, err);
+        rc = bpe_encode(x->raw, s, bpe_words_text(&x->words, w), x->words.w[w].len, &t, &nt, err);
         bool ok = true;
         for (size_t i = 0; rc == JF_OK && ok && i < nt;) {
             uint32_t id = t[i].id, sym;
@@ -493,13 +438,13 @@ static JfStatus words_segment(BpeExtender *x, JfError *err)
             }
             i += step;
             if (sym == EX_BARRIER) {
-                ok = seg_close(x, start, x->wcount[w]);
+                ok = seg_close(x, start, x->words.w[w].count);
                 start = x->n_seq;
             } else {
                 ok = seq_put(x, sym);
             }
         }
-        if (rc == JF_OK && !(ok && seg_close(x, start, x->wcount[w]))) rc = nomem(err);
+        if (rc == JF_OK && !(ok && seg_close(x, start, x->words.w[w].count))) rc = nomem(err);
     }
     bpe_scratch_close(s);
     if (rc == JF_OK && !(x->stamp = jf_calloc(x->n_segs + 1, sizeof *x->stamp))) rc = nomem(err);
@@ -551,7 +496,7 @@ static bool pairs_grow(BpeExtender *x)
 
 static bool heap_push(BpeExtender *x, int64_t count, uint64_t key)
 {
-    if (!ex_grow((void **)&x->heap, &x->cap_heap, x->n_heap + 1, sizeof *x->heap)) return false;
+    if (!bpe_grow((void **)&x->heap, &x->cap_heap, x->n_heap + 1, sizeof *x->heap)) return false;
     size_t i = x->n_heap++;
     ExHeap e = { count, key };
     while (i) {
@@ -604,7 +549,8 @@ static bool pair_add(BpeExtender *x, uint32_t a, uint32_t b, int64_t d, uint32_t
     if (d <= 0) return true;
     if (p->n_segs == p->cap_segs) {
         size_t cap = p->cap_segs;
-        if (!ex_grow((void **)&p->segs, &cap, (size_t)p->n_segs + 1, sizeof *p->segs)) return false;
+        if (!bpe_grow((void **)&p->segs, &cap, (size_t)p->n_segs + 1, sizeof *p->segs))
+            return false;
         p->cap_segs = (uint32_t)cap;
     }
     p->segs[p->n_segs++] = seg;
@@ -778,8 +724,8 @@ JfStatus bpe_extender_run(BpeExtender *x, SpModel **out, JfError *err)
     *out = NULL;
     if (x->done) return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "extender already ran");
     x->done = true;
-    x->st.unique_words = x->n_words;
-    if (!x->n_words)
+    x->st.unique_words = x->words.n;
+    if (!x->words.n)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
                             "no Japanese text to learn new pieces from");
     /* Base symbols 0..n-1 keep their ids. */

@@ -28,8 +28,12 @@
  * lowest ignores the -1e9 of whitespace-only pieces (a float cannot count
  * down from -1e9 in steps of 1). trainer_spec.vocab_size is updated.
  *
- * Does not: MeCab pre-tokenization (strip_prefix is what llm-jp does to such
- * pieces), models that normalize with a charsmap or remove extra whitespace
+ * With pretokenize BPE_PRETOK_MECAB, words are also cut where MeCab says a
+ * morpheme starts (bpe_mecab.h) and lose their leading U+2581 run, and
+ * strip_prefix is implied: pieces learned over morphemes with a U+2581 rarely
+ * match raw Japanese, which has no spaces (llm-jp strips that prefix too).
+ *
+ * Does not: models that normalize with a charsmap or remove extra whitespace
  * or have no dummy prefix (refused), several threads. */
 #ifndef JF_BPE_EXTEND_H
 #define JF_BPE_EXTEND_H
@@ -38,15 +42,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bpe_mecab.h"
 #include "jf_error.h"
 #include "sp_model.h"
 
 typedef struct {
     size_t  n_add;                 /* new pieces wanted (characters and merges) */
-    bool    strip_prefix;          /* new pieces never start with U+2581 */
+    bool    strip_prefix;          /* new pieces never start with U+2581 (words lose theirs) */
     float   character_coverage;    /* of Japanese character occurrences; 0.9995 */
     int32_t max_piece_length;      /* characters; 0: the base model's */
     uint64_t min_frequency;        /* a pair seen fewer times is not merged (2) */
+    BpePretok pretokenize;         /* BPE_PRETOK_MECAB: words also cut at morphemes */
+    const char *mecab_dicdir;      /* NULL: BPE_MECAB_DICDIR */
 } BpeExtendOptions;
 
 void bpe_extend_options_default(BpeExtendOptions *o, size_t n_add);
@@ -67,7 +74,8 @@ typedef struct BpeExtender BpeExtender;   /* opaque */
 bool bpe_char_is_japanese(uint32_t cp);
 
 /* base must stay loaded until bpe_extender_close. Errors: JF_EUSAGE (a model
- * that cannot be extended, with the reason; n_add 0), JF_ENOMEM. */
+ * that cannot be extended, with the reason; n_add 0), JF_EIO (MeCab's
+ * dictionary), JF_ENOMEM. */
 JfStatus bpe_extender_open(const SpModel *base, const BpeExtendOptions *o, BpeExtender **out,
                            JfError *err);
 void     bpe_extender_close(BpeExtender *x);   /* accepts NULL */

@@ -3,7 +3,7 @@
  * documented behaviour (trainer_interface.cc and bpe_model_trainer.cc):
  * the comments name the step each part mirrors.
  *
- * Data: a hash table of unique words (their normalized bytes and 64-bit
+ * Data: the table of unique words (bpe_words.h: normalized bytes, 64-bit
  * counts); after character selection every word becomes an array of symbol
  * ids. A pair table (left id, right id) holds each valid pair's count and
  * the words it occurs in; a max-heap of (count, pair) is re-checked lazily
@@ -18,6 +18,7 @@
 #include <xxhash.h>
 
 #include "bpe_train.h"
+#include "bpe_words.h"
 #include "jf_alloc.h"
 #include "sentencepiece_model.pb-c.h"
 #include "sp_model_int.h"
@@ -26,28 +27,7 @@
 #define TR_UNK_SYM 0u           /* symbol of every rare character: never pairs */
 #define TR_SCRIPT_ANY (-1)
 
-/* ---- growable arrays ---- */
-
-static bool tr_grow(void **arr, size_t *cap, size_t need, size_t sz)
-{
-    if (need <= *cap) return true;
-    size_t c = *cap ? *cap : 16;
-    while (c < need) c *= 2;
-    void *p = jf_realloc(*arr, c * sz);
-    if (!p) return false;
-    *arr = p;
-    *cap = c;
-    return true;
-}
-#define TR_GROW(arr, cap, need) tr_grow((void **)&(arr), &(cap), (need), sizeof *(arr))
-
-/* ---- unique words ---- */
-
-typedef struct {
-    uint64_t hash;
-    uint64_t count;
-    uint32_t off, len;      /* bytes in the word arena */
-} TrWord;
+#define TR_GROW BPE_GROW
 
 /* ---- symbols: characters first, then merged pieces ---- */
 
@@ -76,10 +56,9 @@ struct BpeTrainer {
     char          **inputs;      /* copies of opt.inputs */
     char          **users;       /* copies of opt.user_symbols */
     BpeTrainStats   st;
-    /* words */
-    TrWord   *words;   size_t n_words, cap_words;
-    uint32_t *wslots;  size_t wmask;          /* word index + 1, 0 empty */
-    char     *warena;  size_t warena_len, warena_cap;
+    BpeWords  words;                          /* unique words and their counts */
+    BpeMecab *mecab;                          /* MeCab pre-tokenization, else NULL */
+    uint32_t *ncuts;   size_t ncuts_cap;      /* morpheme starts in the normalized line */
     char     *line;    size_t line_cap;       /* normalized sentence */
     /* symbols */
     TrSym    *syms;    size_t n_syms, cap_syms;
@@ -129,17 +108,24 @@ JfStatus bpe_trainer_open(const BpeTrainOptions *o, BpeTrainer **out, JfError *e
     BpeTrainer *t = jf_calloc(1, sizeof *t);
     if (!t) return nomem(err);
     t->opt = *o;
-    t->wmask = 1023;
-    t->wslots = jf_calloc(t->wmask + 1, sizeof *t->wslots);
+    bpe_words_init(&t->words);
     t->inputs = jf_calloc(o->n_inputs + 1, sizeof *t->inputs);
     t->users = jf_calloc(o->n_user_symbols + 1, sizeof *t->users);
-    if (!t->wslots || !t->inputs || !t->users) goto out_nomem;
+    if (!t->inputs || !t->users) goto out_nomem;
     for (size_t i = 0; i < o->n_inputs; i++)
         if (!(t->inputs[i] = jf_strdup(o->inputs[i]))) goto out_nomem;
     for (size_t i = 0; i < o->n_user_symbols; i++)
         if (!(t->users[i] = jf_strdup(o->user_symbols[i]))) goto out_nomem;
     t->opt.inputs = (const char *const *)t->inputs;
     t->opt.user_symbols = (const char *const *)t->users;
+    t->opt.mecab_dicdir = NULL;   /* not kept: used here only */
+    if (o->pretokenize == BPE_PRETOK_MECAB) {
+        JfStatus rc = bpe_mecab_open(o->mecab_dicdir, &t->mecab, err);
+        if (rc != JF_OK) {
+            bpe_trainer_close(t);
+            return rc;
+        }
+    }
     *out = t;
     return JF_OK;
 out_nomem:
@@ -154,9 +140,9 @@ void bpe_trainer_close(BpeTrainer *t)
     for (size_t i = 0; t->users && i < t->opt.n_user_symbols; i++) jf_free(t->users[i]);
     jf_free(t->inputs);
     jf_free(t->users);
-    jf_free(t->words);
-    jf_free(t->wslots);
-    jf_free(t->warena);
+    bpe_words_free(&t->words);
+    bpe_mecab_close(t->mecab);
+    jf_free(t->ncuts);
     jf_free(t->line);
     jf_free(t->syms);
     jf_free(t->sarena);
@@ -178,50 +164,6 @@ void bpe_trainer_close(BpeTrainer *t)
 const BpeTrainStats *bpe_trainer_stats(const BpeTrainer *t) { return &t->st; }
 
 /* ---- sentences to words (TrainerInterface::LoadSentences, SplitIntoWords) ---- */
-
-static bool words_rehash(BpeTrainer *t)
-{
-    size_t mask = t->wmask * 2 + 1;
-    uint32_t *s = jf_calloc(mask + 1, sizeof *s);
-    if (!s) return false;
-    for (size_t w = 0; w < t->n_words; w++) {
-        size_t i = t->words[w].hash & mask;
-        while (s[i]) i = (i + 1) & mask;
-        s[i] = (uint32_t)w + 1;
-    }
-    jf_free(t->wslots);
-    t->wslots = s;
-    t->wmask = mask;
-    return true;
-}
-
-/* Counts one word (normalized bytes). */
-static bool word_add(BpeTrainer *t, const char *p, size_t n)
-{
-    uint64_t h = XXH3_64bits(p, n);
-    size_t i = h & t->wmask;
-    for (uint32_t v; (v = t->wslots[i]); i = (i + 1) & t->wmask) {
-        TrWord *w = &t->words[v - 1];
-        if (w->hash == h && w->len == n && !memcmp(t->warena + w->off, p, n)) {
-            w->count++;
-            return true;
-        }
-    }
-    if (t->n_words >= UINT32_MAX - 1 || t->warena_len + n > UINT32_MAX) return false;
-    if (!TR_GROW(t->words, t->cap_words, t->n_words + 1)) return false;
-    if (!TR_GROW(t->warena, t->warena_cap, t->warena_len + n)) return false;
-    memcpy(t->warena + t->warena_len, p, n);
-    t->words[t->n_words] = (TrWord){ h, 1, (uint32_t)t->warena_len, (uint32_t)n };
-    t->warena_len += n;
-    t->wslots[i] = (uint32_t)++t->n_words;
-    if (t->n_words * 2 > t->wmask) return words_rehash(t);
-    return true;
-}
-
-static bool is_ws_at(const char *p, size_t left)
-{
-    return left >= SP_SPACE_LEN && !memcmp(p, SP_SPACE, SP_SPACE_LEN);
-}
 
 /* Length of the meta piece (<unk> <s> </s>, a user symbol, a byte piece with
  * byte_fallback) that starts at s[0..n), 0 when none. SentencePiece replaces
@@ -247,13 +189,24 @@ static size_t meta_match(const BpeTrainer *t, const char *s, size_t n)
 
 /* One sentence: identity normalization (dummy prefix, ' ' -> U+2581, each
  * invalid byte -> U+FFFD), then words start at the first character and at
- * each U+2581 that does not follow another (allow_whitespace_only_pieces). */
-static bool sentence_add(BpeTrainer *t, const char *s, size_t n)
+ * each U+2581 that does not follow another (allow_whitespace_only_pieces),
+ * and with MeCab also at each morpheme (its raw offsets mapped to the
+ * normalized text as it is made). */
+static JfStatus sentence_add(BpeTrainer *t, const char *s, size_t n, JfError *err)
 {
-    if (!TR_GROW(t->line, t->line_cap, n * 3 + SP_SPACE_LEN)) return false;
+    const uint32_t *cuts = NULL;
+    size_t n_cuts = 0, n_norm = 0, j = 0;
+    if (t->mecab) {
+        JfStatus rc = bpe_mecab_cuts(t->mecab, s, n, &cuts, &n_cuts, err);
+        if (rc != JF_OK) return rc;
+        if (!TR_GROW(t->ncuts, t->ncuts_cap, n_cuts + 1)) return nomem(err);
+    }
+    if (!TR_GROW(t->line, t->line_cap, n * 3 + SP_SPACE_LEN)) return nomem(err);
     memcpy(t->line, SP_SPACE, SP_SPACE_LEN);
     size_t m = SP_SPACE_LEN;
     for (size_t i = 0; i < n;) {
+        while (j < n_cuts && cuts[j] < i) j++;
+        if (j < n_cuts && cuts[j] == i) t->ncuts[n_norm++] = (uint32_t)m;
         size_t k = sp_utf8_valid_len((const uint8_t *)s + i, n - i);
         size_t meta = (s[i] == '<' || t->opt.n_user_symbols) ? meta_match(t, s + i, n - i) : 0;
         if (meta) {
@@ -275,18 +228,8 @@ static bool sentence_add(BpeTrainer *t, const char *s, size_t n)
         }
     }
     t->st.sentences++;
-    size_t start = 0;
-    bool in_ws = false;
-    for (size_t i = 0; i < m;) {
-        bool ws = is_ws_at(t->line + i, m - i);
-        if (i > 0 && ws && !in_ws) {
-            if (!word_add(t, t->line + start, i - start)) return false;
-            start = i;
-        }
-        in_ws = ws;
-        i += sp_utf8_len_guess((uint8_t)t->line[i]);
-    }
-    return word_add(t, t->line + start, m - start);
+    if (!bpe_words_add_sentence(&t->words, t->line, m, t->ncuts, n_norm, 0)) return nomem(err);
+    return JF_OK;
 }
 
 JfStatus bpe_trainer_add_text(BpeTrainer *t, const char *text, size_t len, JfError *err)
@@ -297,7 +240,10 @@ JfStatus bpe_trainer_add_text(BpeTrainer *t, const char *text, size_t len, JfErr
         size_t adv = nl ? n + 1 : n;
         if (n && text[n - 1] == '\r') n--;
         if (n > (size_t)t->opt.max_sentence_length) t->st.skipped_long++;
-        else if (n && !sentence_add(t, text, n)) return nomem(err);
+        else if (n) {
+            JfStatus rc = sentence_add(t, text, n, err);
+            if (rc != JF_OK) return rc;
+        }
         text += adv;
         len -= adv;
     }
@@ -361,9 +307,9 @@ static JfStatus chars_select(BpeTrainer *t, CpMap *map, TrChar **kept, size_t *n
     map->val = jf_calloc(map->mask + 1, sizeof *map->val);
     if (!map->key || !map->val) return nomem(err);
     uint64_t total = 0;
-    for (size_t w = 0; w < t->n_words; w++) {
-        const char *p = t->warena + t->words[w].off;
-        size_t len = t->words[w].len, k;
+    for (size_t w = 0; w < t->words.n; w++) {
+        const char *p = bpe_words_text(&t->words, w);
+        size_t len = t->words.w[w].len, k;
         for (size_t i = 0; i < len; i += k) {
             uint32_t cp = decode_at(p + i, len - i, &k);
             if (cp == 0) continue;   /* NUL is never a piece */
@@ -392,8 +338,8 @@ static JfStatus chars_select(BpeTrainer *t, CpMap *map, TrChar **kept, size_t *n
                     s = cpmap_slot(map, cp);
                 }
             }
-            ch[map->val[s]].count += t->words[w].count;
-            total += t->words[w].count;
+            ch[map->val[s]].count += t->words.w[w].count;
+            total += t->words.w[w].count;
         }
     }
     t->st.chars = total;
@@ -614,15 +560,15 @@ static bool piece_seen(BpeTrainer *t, const char *p, size_t n, bool insert, uint
 
 static JfStatus words_to_symbols(BpeTrainer *t, const CpMap *map, JfError *err)
 {
-    t->wsym = jf_malloc((t->warena_len + 1) * sizeof *t->wsym);
-    t->wsym_off = jf_malloc((t->n_words + 1) * sizeof *t->wsym_off);
-    t->wsym_n = jf_malloc((t->n_words + 1) * sizeof *t->wsym_n);
-    t->stamp = jf_calloc(t->n_words + 1, sizeof *t->stamp);
+    t->wsym = jf_malloc((t->words.arena_len + 1) * sizeof *t->wsym);
+    t->wsym_off = jf_malloc((t->words.n + 1) * sizeof *t->wsym_off);
+    t->wsym_n = jf_malloc((t->words.n + 1) * sizeof *t->wsym_n);
+    t->stamp = jf_calloc(t->words.n + 1, sizeof *t->stamp);
     if (!t->wsym || !t->wsym_off || !t->wsym_n || !t->stamp) return nomem(err);
     size_t n = 0;
-    for (size_t w = 0; w < t->n_words; w++) {
-        const char *p = t->warena + t->words[w].off;
-        size_t len = t->words[w].len, k;
+    for (size_t w = 0; w < t->words.n; w++) {
+        const char *p = bpe_words_text(&t->words, w);
+        size_t len = t->words.w[w].len, k;
         t->wsym_off[w] = (uint32_t)n;
         for (size_t i = 0; i < len; i += k) {
             uint32_t cp = decode_at(p + i, len - i, &k);
@@ -638,10 +584,10 @@ static JfStatus words_to_symbols(BpeTrainer *t, const CpMap *map, JfError *err)
 static JfStatus pairs_count(BpeTrainer *t, JfError *err)
 {
     if (!pairs_rehash(t)) return nomem(err);
-    for (size_t w = 0; w < t->n_words; w++) {
+    for (size_t w = 0; w < t->words.n; w++) {
         const uint32_t *s = t->wsym + t->wsym_off[w];
         for (uint32_t i = 1; i < t->wsym_n[w]; i++)
-            if (!pair_add(t, s[i - 1], s[i], (int64_t)t->words[w].count, (uint32_t)w))
+            if (!pair_add(t, s[i - 1], s[i], (int64_t)t->words.w[w].count, (uint32_t)w))
                 return nomem(err);
     }
     t->n_touched = 0;
@@ -658,7 +604,7 @@ static bool word_merge(BpeTrainer *t, uint32_t w, uint32_t a, uint32_t b, uint32
 {
     uint32_t *s = t->wsym + t->wsym_off[w];
     uint32_t n = t->wsym_n[w];
-    int64_t cnt = (int64_t)t->words[w].count;
+    int64_t cnt = (int64_t)t->words.w[w].count;
     for (uint32_t i = 0; i + 1 < n; i++) {
         if (s[i] != a || s[i + 1] != b) continue;
         if (i > 0 && !pair_add(t, s[i - 1], a, -cnt, w)) return false;
@@ -892,8 +838,8 @@ JfStatus bpe_trainer_run(BpeTrainer *t, SpModel **out, JfError *err)
     if (t->done)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "trainer already ran");
     t->done = true;
-    t->st.unique_words = t->n_words;
-    if (!t->n_words)
+    t->st.unique_words = t->words.n;
+    if (!t->words.n)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "no training text");
     CpMap map = { 0 };
     TrChar *kept = NULL;

@@ -17,9 +17,13 @@
  * byte_fallback), the merged pieces with score -i for the i-th, then the kept
  * characters, most frequent first, continuing the scores.
  *
- * Does not: NFKC or other charsmap normalization, MeCab pre-tokenization,
- * sentence sampling (input_sentence_size), several threads, extending a base
- * vocabulary. Memory is the table of unique words plus the pair table. */
+ * With pretokenize BPE_PRETOK_MECAB, words are also cut where MeCab says a
+ * morpheme starts (bpe_mecab.h), so no merge crosses a morpheme; the model
+ * is an ordinary SentencePiece model (MeCab is not needed to encode).
+ *
+ * Does not: NFKC or other charsmap normalization, sentence sampling
+ * (input_sentence_size), several threads, extending a base vocabulary.
+ * Memory is the table of unique words plus the pair table. */
 #ifndef JF_BPE_TRAIN_H
 #define JF_BPE_TRAIN_H
 
@@ -27,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bpe_mecab.h"
 #include "jf_error.h"
 #include "sp_model.h"
 
@@ -41,6 +46,8 @@ typedef struct {
     size_t       n_user_symbols;
     const char *const *inputs;         /* recorded in trainer_spec.input only */
     size_t       n_inputs;
+    BpePretok    pretokenize;          /* BPE_PRETOK_MECAB: words also cut at morphemes */
+    const char  *mecab_dicdir;         /* NULL: BPE_MECAB_DICDIR */
 } BpeTrainOptions;
 
 /* The LLaMA settings (formats.md section 1) with the given vocabulary size. */
@@ -59,7 +66,8 @@ typedef struct {
 
 typedef struct BpeTrainer BpeTrainer;   /* opaque */
 
-/* Errors: JF_EUSAGE (bad options), JF_ENOMEM. *out is owned by the caller. */
+/* Errors: JF_EUSAGE (bad options), JF_EIO (MeCab's dictionary), JF_ENOMEM.
+ * *out is owned by the caller. */
 JfStatus bpe_trainer_open(const BpeTrainOptions *o, BpeTrainer **out, JfError *err);
 void     bpe_trainer_close(BpeTrainer *t);   /* accepts NULL */
 

@@ -5,6 +5,7 @@
  * C++ library writes, so an unchanged model round-trips byte for byte.
  * Does not encode (bpe_encode.c) or decode (bpe_decode.c). */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -203,72 +204,146 @@ static JfStatus model_index(SpModel *m, const char *name, JfError *err)
         } else if (type == SP_PIECE_UNUSED) {
             m->has_unused = true;
         }
+        if (!(p->score > -INFINITY)) m->low_score = true;   /* -inf or NaN */
     }
     if (m->unk < 0)
         return jf_error_set(err, JF_EFORMAT, name, JF_OFFSET_UNKNOWN, "model has no UNKNOWN piece");
     return JF_OK;
 }
 
-/* Inserts key into a table of 1 << bits slots; @return true when it was new. */
-static bool pair_insert(SpPairSlot *t, unsigned bits, uint64_t key, uint32_t id)
+/* Inserts a merge into a table of 1 << bits slots; @return true when it was new. */
+static bool pair_insert(SpPairSlot *t, unsigned bits, SpPairSlot v)
 {
     size_t mask = ((size_t)1 << bits) - 1;
-    for (size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - bits));; i = (i + 1) & mask) {
+    for (size_t i = (size_t)((v.key * 0x9E3779B97F4A7C15ull) >> (64 - bits));; i = (i + 1) & mask) {
         if (t[i].key == SP_PAIR_EMPTY) {
-            t[i] = (SpPairSlot){ key, id };
+            t[i] = v;
             return true;
         }
-        if (t[i].key == key) return false;   /* merge table: cannot happen, the texts fix the piece */
+        if (t[i].key == v.key) return false;   /* cannot happen: the texts fix the piece */
     }
+}
+
+/* Adds a merge to the merge table, doubling it at three quarters full (a
+ * smaller table stays in cache; the longer probes are cheap). @return false
+ * when out of memory. */
+static bool merge_add(SpModel *m, SpPairSlot v)
+{
+    if (pair_insert(m->pairs, m->pair_bits, v)) m->n_pairs++;
+    if (m->n_pairs * 4 <= ((size_t)3 << m->pair_bits)) return true;
+    SpPairSlot *old = m->pairs;
+    size_t n_old = (size_t)1 << m->pair_bits;
+    if (!(m->pairs = jf_malloc(sizeof *m->pairs << (m->pair_bits + 1)))) {
+        m->pairs = old;
+        return false;
+    }
+    m->pair_bits++;
+    for (size_t k = 0; k < ((size_t)1 << m->pair_bits); k++) m->pairs[k].key = SP_PAIR_EMPTY;
+    for (size_t k = 0; k < n_old; k++)
+        if (old[k].key != SP_PAIR_EMPTY) pair_insert(m->pairs, m->pair_bits, old[k]);
+    jf_free(old);
+    return true;
+}
+
+/* Adds a code point pair to the adjacency set, doubling it at half full.
+ * @return false when out of memory. */
+static bool adj_insert(SpModel *m, size_t *count, uint64_t key)
+{
+    size_t mask = ((size_t)1 << m->adj_bits) - 1;
+    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - m->adj_bits));
+    for (; m->adj[i] != SP_PAIR_EMPTY; i = (i + 1) & mask)
+        if (m->adj[i] == key) return true;
+    m->adj[i] = key;
+    if (++*count * 2 <= mask + 1) return true;
+    uint64_t *old = m->adj;
+    unsigned bits = m->adj_bits + 1;
+    if (!(m->adj = jf_malloc(sizeof *m->adj << bits))) {
+        m->adj = old;
+        return false;
+    }
+    for (size_t k = 0; k < ((size_t)1 << bits); k++) m->adj[k] = SP_PAIR_EMPTY;
+    m->adj_bits = bits;
+    for (size_t k = 0; k <= mask; k++) {
+        if (old[k] == SP_PAIR_EMPTY) continue;
+        size_t j = (size_t)((old[k] * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+        while (m->adj[j] != SP_PAIR_EMPTY) j = (j + 1) & (((size_t)1 << bits) - 1);
+        m->adj[j] = old[k];
+    }
+    jf_free(old);
+    return true;
+}
+
+/* Calls each split of the mergeable piece id at a character boundary k into
+ * pieces l and r (-1 when a half is no piece); cp_l, cp_r: the code points
+ * on each side of the boundary. */
+typedef bool (*SplitFn)(SpModel *m, void *ctx, uint32_t id, int32_t l, int32_t r, uint32_t cp_l,
+                        uint32_t cp_r);
+
+static bool piece_splits(SpModel *m, uint32_t id, SplitFn fn, void *ctx)
+{
+    const SpPiece *p = &m->pieces[id];
+    const uint8_t *t = (const uint8_t *)p->text;
+    size_t first = sp_utf8_valid_len(t, p->len);
+    uint32_t prev_cp = sp_utf8_decode(t, first);
+    for (size_t k = first, cl; k < p->len; k += cl) {
+        cl = sp_utf8_valid_len(t + k, p->len - k);
+        uint32_t cp = sp_utf8_decode(t + k, cl);
+        int32_t l = sp_model_find(m, p->text, k), r = sp_model_find(m, p->text + k, p->len - k);
+        if (!fn(m, ctx, id, l, r, prev_cp, cp)) return false;
+        prev_cp = cp;
+    }
+    return true;
+}
+
+static bool split_add(SpModel *m, void *ctx, uint32_t id, int32_t l, int32_t r, uint32_t cp_l,
+                      uint32_t cp_r)
+{
+    if (!adj_insert(m, ctx, (uint64_t)cp_l << 32 | cp_r)) return false;
+    if (cp_l < SP_CHAR_TABLE) m->char_adj[cp_l] |= SP_ADJ_LEFT;
+    if (cp_r < SP_CHAR_TABLE) m->char_adj[cp_r] |= SP_ADJ_RIGHT;
+    if ((cp_l | cp_r) < 256) {
+        uint32_t bit = cp_l << 8 | cp_r;
+        m->adj_latin[bit >> 6] |= (uint64_t)1 << (bit & 63);
+    }
+    return l < 0 || r < 0 ||
+           merge_add(m, (SpPairSlot){ (uint64_t)l << 32 | (uint32_t)r, id, m->pieces[id].score });
 }
 
 /* The merge table: for every mergeable piece, every split at a character
  * boundary into two texts that are both pieces (of any type: a symbol's id
  * only names its text). Encoding then looks candidate pairs up by id, as the
  * merges of a Hugging Face tokenizer.json are derived (formats.md section 2).
- * Also the direct table of one-character pieces below U+10000. */
+ * Also the direct table of one-character pieces below U+10000, the set of
+ * code point pairs that occur side by side in a mergeable piece, and which
+ * characters a merge can join on their left or right (char_adj). The tables
+ * grow with what they hold: encoding probes them for every pair of
+ * characters, and small tables stay in cache. */
 static JfStatus model_pairs_build(SpModel *m, const char *name, JfError *err)
 {
-    size_t splits = 0;
-    for (size_t id = 0; id < m->n; id++)
-        if (sp_piece_is_mergeable(m->pieces[id].type)) splits += m->pieces[id].len;
-    m->pair_bits = 4;
-    while (((size_t)1 << m->pair_bits) < splits * 2) m->pair_bits++;
-    m->adj_bits = m->pair_bits;
+    size_t n_adj = 0;
+    m->pair_bits = 10;
+    m->adj_bits = 10;
     m->pairs = jf_malloc(sizeof *m->pairs << m->pair_bits);
     m->adj = jf_malloc(sizeof *m->adj << m->adj_bits);
     m->char_id = jf_malloc(SP_CHAR_TABLE * sizeof *m->char_id);
-    if (!m->pairs || !m->adj || !m->char_id)
-        return jf_error_set(err, JF_ENOMEM, name, JF_OFFSET_UNKNOWN, "out of memory (merge table)");
+    m->char_adj = jf_calloc(SP_CHAR_TABLE, sizeof *m->char_adj);
+    if (!m->pairs || !m->adj || !m->char_id || !m->char_adj) goto out_nomem;
     for (size_t i = 0; i < ((size_t)1 << m->pair_bits); i++) m->pairs[i].key = SP_PAIR_EMPTY;
-    for (size_t i = 0; i < ((size_t)1 << m->adj_bits); i++) m->adj[i].key = SP_PAIR_EMPTY;
+    for (size_t i = 0; i < ((size_t)1 << m->adj_bits); i++) m->adj[i] = SP_PAIR_EMPTY;
     for (size_t i = 0; i < SP_CHAR_TABLE; i++) m->char_id[i] = -1;
-    for (size_t id = 0; id < m->n; id++) {
+    for (uint32_t id = 0; id < m->n; id++) {
         const SpPiece *p = &m->pieces[id];
         size_t first = sp_utf8_valid_len((const uint8_t *)p->text, p->len);
         if (first == p->len && first < 4) {
             uint32_t cp = sp_utf8_decode((const uint8_t *)p->text, first);
             if (m->char_id[cp] < 0) m->char_id[cp] = (int32_t)id;
         }
-        if (!sp_piece_is_mergeable(p->type)) continue;
-        const uint8_t *t = (const uint8_t *)p->text;
-        uint32_t prev_cp = sp_utf8_decode(t, first);
-        for (size_t k = first, cl; k < p->len; k += cl) {
-            cl = sp_utf8_valid_len(t + k, p->len - k);
-            uint32_t cp = sp_utf8_decode(t + k, cl);
-            pair_insert(m->adj, m->adj_bits, (uint64_t)prev_cp << 32 | cp, 0);
-            if ((prev_cp | cp) < 256) {
-                uint32_t bit = prev_cp << 8 | cp;
-                m->adj_latin[bit >> 6] |= (uint64_t)1 << (bit & 63);
-            }
-            prev_cp = cp;
-            int32_t l = sp_model_find(m, p->text, k), r = sp_model_find(m, p->text + k, p->len - k);
-            if (l >= 0 && r >= 0 &&
-                pair_insert(m->pairs, m->pair_bits, (uint64_t)l << 32 | (uint32_t)r, (uint32_t)id))
-                m->n_pairs++;
-        }
+        if (sp_piece_is_mergeable(p->type) && !piece_splits(m, id, split_add, &n_adj))
+            goto out_nomem;
     }
     return JF_OK;
+out_nomem:
+    return jf_error_set(err, JF_ENOMEM, name, JF_OFFSET_UNKNOWN, "out of memory (merge table)");
 }
 
 JfStatus sp_model_load_buffer(const uint8_t *data, size_t len, const char *name,
@@ -347,6 +422,7 @@ void sp_model_close(SpModel *m)
     jf_free(m->pairs);
     jf_free(m->adj);
     jf_free(m->char_id);
+    jf_free(m->char_adj);
     jf_free(m);
 }
 

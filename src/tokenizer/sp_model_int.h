@@ -14,9 +14,15 @@
 typedef struct {
     uint64_t key;         /* left << 32 | right; SP_PAIR_EMPTY when free */
     uint32_t id;
+    float    score;       /* the piece's, here so that a lookup touches one line */
 } SpPairSlot;
 
 #define SP_PAIR_EMPTY UINT64_MAX
+/* char_adj bits: the code point is followed (SP_ADJ_LEFT) or preceded (SP_ADJ_RIGHT)
+ * by another character inside some mergeable piece. Without them no merge can join
+ * it on that side, and the adjacency set need not be asked. */
+#define SP_ADJ_LEFT  1u
+#define SP_ADJ_RIGHT 2u
 #define SP_CHAR_TABLE 0x10000     /* code points below this have a direct id table */
 
 typedef struct {
@@ -37,14 +43,17 @@ struct SpModel {
     int32_t      byte_id[256];   /* id of <0xXX>, -1 when absent */
     size_t       max_user_len;   /* longest USER_DEFINED piece in bytes, 0 when none */
     bool         has_unused;     /* some piece is UNUSED: resegmentation needed */
+    bool         low_score;      /* some piece scores -inf or NaN: the encoder's scan
+                                  * uses -inf for "no pair", so it takes the heap */
     SpPairSlot  *pairs;          /* merge table, open addressing; built at load */
     unsigned     pair_bits;      /* pairs has 1 << pair_bits slots */
     size_t       n_pairs;
-    SpPairSlot  *adj;            /* set of code point pairs (a << 32 | b) that occur
+    uint64_t    *adj;            /* set of code point pairs (a << 32 | b) that occur
                                   * side by side inside some mergeable piece */
     unsigned     adj_bits;
     uint64_t     adj_latin[256 * 256 / 64];   /* the same set for code points < 256, as bits */
     int32_t     *char_id;        /* [SP_CHAR_TABLE]: id of the one-character piece, -1 none */
+    uint8_t     *char_adj;       /* [SP_CHAR_TABLE]: SP_ADJ_* bits of each code point */
     const uint8_t *charsmap;     /* precompiled_charsmap, borrowed from proto; NULL when none */
     size_t       charsmap_len;
 };
@@ -56,24 +65,36 @@ static inline bool sp_piece_is_mergeable(uint8_t type)
     return type == SP_PIECE_NORMAL || type == SP_PIECE_USER_DEFINED || type == SP_PIECE_UNUSED;
 }
 
-/* @return the mergeable piece that the pieces left and right make together
- * (their texts concatenated), or -1 when there is none. */
-static inline int32_t sp_model_pair_find(const SpModel *m, uint32_t left, uint32_t right)
+/* @return the merge table's entry for the pieces left and right (id and
+ * score of the mergeable piece their texts make together), NULL when none. */
+static inline const SpPairSlot *sp_model_pair_slot(const SpModel *m, uint32_t left,
+                                                   uint32_t right)
 {
     uint64_t key = (uint64_t)left << 32 | right;
     size_t mask = ((size_t)1 << m->pair_bits) - 1;
     for (size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - m->pair_bits));;
          i = (i + 1) & mask) {
         const SpPairSlot *s = &m->pairs[i];
-        if (s->key == key) return (int32_t)s->id;
-        if (s->key == SP_PAIR_EMPTY) return -1;
+        if (s->key == key) return s;
+        if (s->key == SP_PAIR_EMPTY) return NULL;
     }
+}
+
+/* @return the mergeable piece that the pieces left and right make together
+ * (their texts concatenated), or -1 when there is none. */
+static inline int32_t sp_model_pair_find(const SpModel *m, uint32_t left, uint32_t right)
+{
+    const SpPairSlot *s = sp_model_pair_slot(m, left, right);
+    return s ? (int32_t)s->id : -1;
 }
 
 /* @return true when code points a, b occur side by side inside a mergeable
  * piece: only then can a merge join a symbol ending in a to one starting with b. */
 static inline bool sp_model_adjacent_has(const SpModel *m, uint32_t a, uint32_t b)
 {
+    if ((a < SP_CHAR_TABLE && !(m->char_adj[a] & SP_ADJ_LEFT)) ||
+        (b < SP_CHAR_TABLE && !(m->char_adj[b] & SP_ADJ_RIGHT)))
+        return false;
     if ((a | b) < 256) {
         uint32_t bit = a << 8 | b;
         return m->adj_latin[bit >> 6] >> (bit & 63) & 1;
@@ -82,8 +103,8 @@ static inline bool sp_model_adjacent_has(const SpModel *m, uint32_t a, uint32_t 
     size_t mask = ((size_t)1 << m->adj_bits) - 1;
     for (size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - m->adj_bits));;
          i = (i + 1) & mask) {
-        if (m->adj[i].key == key) return true;
-        if (m->adj[i].key == SP_PAIR_EMPTY) return false;
+        if (m->adj[i] == key) return true;
+        if (m->adj[i] == SP_PAIR_EMPTY) return false;
     }
 }
 

@@ -1,7 +1,7 @@
 /* tokenizer.h: the public face of src/tokenizer: SentencePiece model files
  * (sp_model.h), SentencePiece-compatible BPE encoding (bpe_encode.h), BPE
- * training (bpe_train.h), vocabulary extension (bpe_extend.h) and the Hugging
- * Face export (hf_export.h). */
+ * training (bpe_train.h), vocabulary extension (bpe_extend.h), the Hugging
+ * Face export (hf_export.h) and the stats chart (tok_chart.h). */
 #ifndef JF_TOKENIZER_H
 #define JF_TOKENIZER_H
 
@@ -10,5 +10,6 @@
 #include "bpe_train.h"
 #include "hf_export.h"
 #include "sp_model.h"
+#include "tok_chart.h"
 
 #endif

@@ -175,6 +175,41 @@ static void test_train_1_3_user_symbols(void **state)
     sp_model_close(m);
 }
 
+/* train-1.6: MeCab pre-tokenization: no merge crosses a morpheme (mecab
+ * -Owakati: 日本語 です abc 日本 ... カタカナー), while SentencePiece's learns
+ * the whole word; a dictionary MeCab cannot open is JF_EIO. */
+static void test_train_1_6_mecab(void **state)
+{
+    (void)state;
+    JfBuf b;
+    jf_buf_init(&b, 0);
+    for (int i = 0; i < 200; i++)
+        jf_buf_append_str(&b, "日本語です abc日本 aaaa 12345 カタカナー 今日は良い天気です。\n");
+    BpeTrainOptions o;
+    bpe_train_options_default(&o, 340);
+    o.character_coverage = 1;
+    SpModel *sp = train(&o, (char *)b.data, b.len, JF_OK);
+    o.pretokenize = BPE_PRETOK_MECAB;
+    SpModel *mc = train(&o, (char *)b.data, b.len, JF_OK);
+    static const char *const CROSS[] = { WS "日本語です", "語で", "今日は", "は良",
+                                         "天気です", "す。" };
+    for (size_t i = 0; i < sizeof CROSS / sizeof *CROSS; i++)
+        assert_int_equal(sp_model_find(mc, CROSS[i], strlen(CROSS[i])), -1);
+    assert_true(sp_model_find(sp, WS "日本語です", strlen(WS "日本語です")) >= 0);
+    static const char *const MORPH[] = { WS "日本語", "です", WS "今日", "天気",
+                                         WS "カタカナー", WS "aaaa" };
+    for (size_t i = 0; i < sizeof MORPH / sizeof *MORPH; i++)
+        if (sp_model_find(mc, MORPH[i], strlen(MORPH[i])) < 0) fail_msg("no '%s'", MORPH[i]);
+    sp_model_close(sp);
+    sp_model_close(mc);
+    jf_buf_free(&b);
+    o.mecab_dicdir = "/nonexistent/dic";
+    BpeTrainer *t;
+    JfError err;
+    assert_int_equal(bpe_trainer_open(&o, &t, &err), JF_EIO);
+    assert_non_null(strstr(err.msg, "MeCab"));
+}
+
 /* train-1.4: usage errors. */
 static void test_train_1_4_errors(void **state)
 {
@@ -206,16 +241,25 @@ static void test_train_1_4_errors(void **state)
 }
 
 /* train-1.5: every allocation fails in turn: JF_ENOMEM or success, never a
- * crash, and no byte left allocated. */
+ * crash, and no byte left allocated; with both pre-tokenizations. */
+static void oom_run(BpePretok pretok);
+
 static void test_train_1_5_oom(void **state)
 {
     (void)state;
+    oom_run(BPE_PRETOK_SENTENCEPIECE);
+    oom_run(BPE_PRETOK_MECAB);
+}
+
+static void oom_run(BpePretok pretok)
+{
     JfBuf b;
     jf_buf_init(&b, 0);
     for (int i = 0; i < 20; i++) jf_buf_append_str(&b, "日本語の文です。 the text is here 123\n");
     BpeTrainOptions o;
     bpe_train_options_default(&o, 290);
     o.character_coverage = 1;
+    o.pretokenize = pretok;
     size_t base = jf_alloc_live_bytes();
     int ok = 0, failed = 0;
     for (uint64_t n = 1; n < 2000 && ok < 3; n++) {
@@ -249,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_train_1_3_user_symbols),
         cmocka_unit_test(test_train_1_4_errors),
         cmocka_unit_test(test_train_1_5_oom),
+        cmocka_unit_test(test_train_1_6_mecab),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

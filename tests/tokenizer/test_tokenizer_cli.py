@@ -102,6 +102,18 @@ def main():
         set(range(4000, 4000 + len(extra)))
     check(len(used) >= 5, f"appended pieces are used by spm_encode ({sorted(used)})")
 
+    # Pieces scored -inf still merge, last (the encoder's scan uses -inf for "no pair", so
+    # such a model takes the heap): spm_encode must agree on every line.
+    low = os.path.join(tmpdir(), "low.model")
+    extra = ["▁of▁the", "ingly", "▁in▁the", "です。"]   # both halves are pieces
+    open(low, "wb").write(open(os.path.join(TOK, "llama.model"), "rb").read() +
+                          b"".join(piece(t, float("-inf")) for t in extra))
+    want = spm("spm_encode", low, "--output_format=id", TEST)
+    r = jf(["tokenizer", "encode", "--model", low, TEST])
+    compare("encode a model with pieces scored -inf", want, r.stdout)
+    used = {int(x) for x in want.split()} & set(range(4000, 4000 + len(extra)))
+    check(len(used) >= 2, f"-inf pieces are used by spm_encode ({sorted(used)})")
+
     # decode(encode(x)) == x with the LLaMA settings (lines without U+2581)
     d = tmpdir()
     keep = [l for l in open(TEST, "rb").read().split(b"\n")[:-1] if "\u2581".encode() not in l]

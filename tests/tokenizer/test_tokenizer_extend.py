@@ -7,11 +7,14 @@ scores below the base's, in order; the model loads in python3-sentencepiece; spm
 encodes every test line as jaforge does; every line without Japanese encodes exactly as with
 the base model; Japanese characters per token improve on held-out text; new_pieces.tsv equals
 python3-sentencepiece's base encoding of each piece; tokenizer.json has the new ids; presets,
---strip-prefix, errors. Stats checks: figures against a count made here, --json."""
+--strip-prefix, --pretokenize mecab (no new piece crosses a morpheme of `mecab -Owakati`),
+errors. Stats checks: figures against a count made here, --json, text sets, the SVG chart."""
 import json
 import os
+import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cli"))
 from jftest import check, finish, tmpdir  # noqa: E402
@@ -46,22 +49,14 @@ def spm_ids(model, path=TEST):
                               capture_output=True, check=True).stdout.split(b"\n")
 
 
-def main():
-    d = tmpdir()
-    out = os.path.join(d, "ext")
-    # Learn from every page the test text does not use (big.txt); hold out every 10th line.
-    r = jf(["tokenizer", "extend", "-q", "--base", BASE, "--add", "1000", "--out", out,
-            "--heldout-every", "10", BIG])
-    check(r.returncode == 0, f"extend: exit {r.returncode} {r.stderr[-300:]}")
-    rep = r.stdout.decode()
-    print(rep, end="")
-    check("new pieces used:" in rep and "characters per token" in rep, "extend reports")
+def check_extended(out, n_want):
+    """The checks every extended model passes; returns (base vocab, vocab, spm ids, jaforge ids)."""
     model = os.path.join(out, "tokenizer.model")
     for name in ("tokenizer.model", "tokenizer.json", "tokenizer_config.json", "new_pieces.tsv"):
         check(os.path.exists(os.path.join(out, name)), f"{name} written")
     bv, ev = vocab(BASE), vocab(model)
     n_new = len(ev) - len(bv)
-    check(n_new == 1000, f"1000 pieces added ({n_new})")
+    check(n_new == n_want, f"{n_want} pieces added ({n_new})")
     check(ev[:len(bv)] == bv, "base pieces and scores unchanged, same ids")
     new = ev[len(bv):]
     base_set = {p for p, _ in bv}
@@ -112,13 +107,54 @@ def main():
     pr = subprocess.run([PY, "-c", py, model, BASE, tsv, TEST], capture_output=True)
     check(pr.returncode == 0, f"python3-sentencepiece loads the model: {pr.stderr[-300:]}")
     pl = pr.stdout.split(b"\n")
-    check(pl[0] == b"5000", f"python3-sentencepiece sees 5000 pieces ({pl[0]})")
+    check(pl[0] == str(len(ev)).encode(), f"python3-sentencepiece sees {len(ev)} pieces ({pl[0]})")
     check(pl[1] == b"0", f"new_pieces.tsv = base encoding of every piece ({pl[1]} differ)")
     check(pl[2:-1] == got[:-1][::7], "python3-sentencepiece agrees on a sample")
     rows = open(tsv, encoding="utf-8").read().split("\n")[:-1]
     check(len(rows) == n_new and rows[0].split("\t")[0] == str(len(bv)), "one row per new id")
     tj = json.load(open(os.path.join(out, "tokenizer.json"), encoding="utf-8"))
     check(tj["model"]["vocab"] == {p: i for i, (p, _) in enumerate(ev)}, "tokenizer.json ids")
+    return bv, ev, want, got
+
+
+def main():
+    d = tmpdir()
+    out = os.path.join(d, "ext")
+    # Learn from every page the test text does not use (big.txt); hold out every 10th line.
+    r = jf(["tokenizer", "extend", "-q", "--base", BASE, "--add", "1000", "--out", out,
+            "--heldout-every", "10", BIG])
+    check(r.returncode == 0, f"extend: exit {r.returncode} {r.stderr[-300:]}")
+    rep = r.stdout.decode()
+    print(rep, end="")
+    check("new pieces used:" in rep and "characters per token" in rep, "extend reports")
+    model = os.path.join(out, "tokenizer.model")
+    bv, ev, want, got = check_extended(out, 1000)
+    base_ids = spm_ids(BASE)
+
+    # --pretokenize mecab: the same guarantees; no new piece has U+2581 (the prefix is
+    # stripped) and every new piece lies inside one morpheme of `mecab -Owakati` of the text.
+    mout = os.path.join(d, "mecab")
+    r = jf(["tokenizer", "extend", "-q", "--base", BASE, "--add", "1000", "--out", mout,
+            "--heldout-every", "10", "--pretokenize", "mecab", BIG])
+    check(r.returncode == 0, f"extend --pretokenize mecab: exit {r.returncode} {r.stderr[-300:]}")
+    print("mecab:", r.stdout.decode(), end="")
+    check(b"new pieces used:" in r.stdout, "extend --pretokenize mecab reports")
+    _, mev, _, _ = check_extended(mout, 1000)
+    mnew = [p for p, _ in mev[len(bv):]]
+    check(not any(WS in p for p in mnew), "MeCab: no new piece holds U+2581")
+    with open(BIG, "rb") as f:
+        wak = subprocess.run(["mecab", "-d", "/var/lib/mecab/dic/ipadic-utf8", "-Owakati",
+                              "-b", "1000000"], stdin=f, capture_output=True, check=True).stdout
+    inside = set()
+    for m in set(wak.decode("utf-8", "replace").split()):
+        if any(is_ja(c) for c in m):
+            for i in range(len(m)):
+                inside.update(m[i:j] for j in range(i + 2, min(len(m), i + 16) + 1))
+    cross = [p for p in mnew if len(p) > 1 and p not in inside]
+    scross = [p for p, _ in ev[len(bv):] if len(p.lstrip(WS)) > 1 and p.lstrip(WS) not in inside]
+    print(f"new pieces crossing a MeCab morpheme: mecab {len(cross)} {cross[:5]}, "
+          f"sentencepiece {len(scross)}")
+    check(not cross and len(scross) > 50, "MeCab: no new piece crosses a morpheme")
 
     # --strip-prefix: no new piece starts with U+2581; presets parse.
     r = jf(["tokenizer", "extend", "-q", "--base", BASE, "--add", "500", "--strip-prefix",
@@ -171,6 +207,50 @@ def main():
     print(r.stdout.decode(), end="")
     r = jf(["tokenizer", "stats", "--model", os.path.join(TOK, "plain.model"), TEST])
     check(r.returncode == 0, "stats of a model without byte fallback")
+
+    # stats over two text sets (the Japanese and the other lines of test.txt), with a chart:
+    # totals add up, the extended model is better on Japanese and identical elsewhere, and
+    # the SVG parses as XML with one bar per model and set, its value and length the figure.
+    jap, oth = os.path.join(d, "ja.txt"), os.path.join(d, "other.txt")
+    with open(jap, "wb") as fj, open(oth, "wb") as fo:
+        for l in open(TEST, "rb").read().split(b"\n")[:-1]:
+            (fj if any(is_ja(c) for c in l.decode("utf-8", "replace")) else fo).write(l + b"\n")
+    odd = os.path.join(d, "a&b<\"c\">.model")   # a name the SVG must escape
+    shutil.copy(model, odd)
+    svg = os.path.join(d, "chart.svg")
+    r = jf(["tokenizer", "stats", "--json", "--chart", svg, "--model", BASE, "--model", odd,
+            jap, oth])
+    check(r.returncode == 0, f"stats --chart: exit {r.returncode} {r.stderr[-200:]}")
+    js = json.loads(r.stdout)
+    sets = js["sets"]
+    check([x["name"] for x in sets] == [jap, oth], "stats: one set per FILE")
+    check(js["lines"] == sum(x["lines"] for x in sets) and all(
+        js["models"][m]["tokens"] == sum(x["models"][m]["tokens"] for x in sets) for m in (0, 1)),
+        "stats: totals are the sums of the sets")
+    cpt = [[x["models"][m]["chars_per_token"] for m in (0, 1)] for x in sets]
+    check(cpt[0][1] > cpt[0][0] * 1.05 and sets[1]["models"][0]["tokens"] ==
+          sets[1]["models"][1]["tokens"], f"stats per set: Japanese better, other same ({cpt})")
+    root = ET.parse(svg).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    bars = [e for e in root.iter(ns + "rect") if e.get("class") == "bar"]
+    check(len(bars) == 4 and sorted((int(b.get("data-set")), int(b.get("data-model")))
+                                    for b in bars) == [(0, 0), (0, 1), (1, 0), (1, 1)],
+          f"chart: a bar per model and set ({len(bars)})")
+    scale = [float(b.get("width")) / float(b.get("data-value")) for b in bars]
+    val = lambda b: cpt[int(b.get("data-set"))][int(b.get("data-model"))]  # noqa: E731
+    check(all(abs(float(b.get("data-value")) - val(b)) < 1e-5 for b in bars) and
+          max(scale) - min(scale) < 1e-3 * max(scale),
+          "chart: bar values are the characters per token, lengths proportional")
+    texts = " ".join(t.text or "" for t in root.iter(ns + "text"))
+    check(odd in texts and BASE[-40:] in texts, "chart: the legend names every model (escaped)")
+    check(not os.path.exists(svg + ".tmp"), "chart: no .tmp left")
+    r = jf(["tokenizer", "stats", "--model", BASE, "--model", model, jap, oth])
+    check(r.returncode == 0 and r.stdout.count(b"chars/token") == 3 and b"all:" in r.stdout,
+          "stats: a table per set, then the total")
+    r = jf(["tokenizer", "stats", "--chart", os.path.join(d, "no", "dir", "c.svg"), "--model",
+            BASE, jap])
+    check(r.returncode == 1 and b"c.svg" in r.stderr,
+          f"chart in a missing folder: exit 1 ({r.returncode})")
     r = jf(["tokenizer", "stats", TEST])
     check(r.returncode == 2, "stats without --model: exit 2")
     finish()

@@ -3,7 +3,8 @@ and `export-hf` on real Japanese+English text (made by make_tok_data.py), agains
 spm_train / spm_encode / python3-sentencepiece and, when installed under PEERS_DIR/node_modules,
 npm @huggingface/tokenizers (loads tokenizer.json offline).
 Checks: the model loads in python3-sentencepiece; spm_encode encodes every test line exactly as
-jaforge does with it; the vocabulary is laid out as spm_train lays it out; compression is within
+jaforge does with it (also for --pretokenize mecab, whose pieces never cross a morpheme of
+`mecab -Owakati`); the vocabulary is laid out as spm_train lays it out; compression is within
 1% of spm_train's (or better) at the same size and settings; documents (.jsonl.zst) and plain
 text give the same pieces; tokenizer.json has SentencePiece's ids; errors."""
 import json
@@ -149,6 +150,39 @@ def main():
     compare_lines("spm_encode vs jaforge, no byte fallback", spm_ids(nbm),
                   jf(["tokenizer", "encode", "--model", nbm, TEST]).stdout)
 
+    # 4b. MeCab pre-tokenization: an ordinary SentencePiece model (python3-sentencepiece,
+    # spm_encode = jaforge), and no piece crosses a morpheme of `mecab -Owakati`: every merged
+    # piece without its leading U+2581 lies inside one morpheme of the training text (the
+    # SentencePiece-pretokenized model breaks this many times, so the check can fail).
+    mout = os.path.join(d, "mecab")
+    r = jf(["tokenizer", "train", "-q", "--vocab-size", "4000", "--out", mout,
+            "--pretokenize", "mecab", "--max-sentence-length", "100000", CORPUS])
+    check(r.returncode == 0, f"train --pretokenize mecab: exit {r.returncode} {r.stderr[-300:]}")
+    mmodel = os.path.join(mout, "tokenizer.model")
+    mv = check_layout(mmodel, 4000)
+    pr = subprocess.run([PY, "-c", py, mmodel, TEST], capture_output=True)
+    check(pr.returncode == 0, f"python3-sentencepiece loads the MeCab model: {pr.stderr[-300:]}")
+    mgot = jf(["tokenizer", "encode", "--model", mmodel, TEST]).stdout
+    compare_lines("spm_encode vs jaforge encode, MeCab-pretokenized model", spm_ids(mmodel), mgot)
+    compare_lines("python3-sentencepiece sample, MeCab model", pr.stdout.partition(b"\n")[2],
+                  b"\n".join(mgot.split(b"\n")[:-1][::5]) + b"\n")
+    with open(CORPUS, "rb") as f:
+        wak = subprocess.run(["mecab", "-d", "/var/lib/mecab/dic/ipadic-utf8", "-Owakati",
+                              "-b", "1000000"], stdin=f, capture_output=True, check=True).stdout
+    inside = set()
+    for m in set(wak.decode("utf-8", "replace").split()):
+        for i in range(len(m)):
+            inside.update(m[i:j] for j in range(i + 1, min(len(m), i + 16) + 1))
+    # (single characters cannot cross anything; MeCab skips some, such as U+00A0, as spaces)
+    crossing = lambda vv: [p for p, _ in vv[259:]  # noqa: E731
+                           if len(p.lstrip(WS)) > 1 and p.lstrip(WS) not in inside]
+    mc, sc = crossing(mv), crossing(v)
+    print(f"pieces crossing a MeCab morpheme: mecab {len(mc)} {mc[:5]}, sentencepiece {len(sc)}")
+    check(not mc and len(sc) > 50, "MeCab pre-tokenization: no piece crosses a morpheme")
+    r = jf(["tokenizer", "train", "--vocab-size", "4000", "--out", os.path.join(d, "x"),
+            "--pretokenize", "juman", CORPUS])
+    check(r.returncode == 2 and b"pretokenize" in r.stderr, "--pretokenize juman: exit 2")
+
     # 5. tokenizer.json: SentencePiece's ids, merges derived from the scores
     tj = json.load(open(os.path.join(out, "tokenizer.json"), encoding="utf-8"))
     tc = json.load(open(os.path.join(out, "tokenizer_config.json"), encoding="utf-8"))
@@ -181,7 +215,8 @@ def main():
                                                             capture_output=True).returncode == 0:
         lines = open(TEST, "rb").read().split(b"\n")
         skip = {i for i, l in enumerate(lines) if b"<s>" in l or b"<unk>" in l or b"</s>" in l}
-        for what, dirname, m in (("trained", out, model), ("spm_train llama", ex, llama)):
+        for what, dirname, m in (("trained", out, model), ("spm_train llama", ex, llama),
+                                 ("MeCab-pretokenized", mout, mmodel)):
             hr = subprocess.run(["node", os.path.join(PEERS, "hf-encode.mjs"), dirname, TEST],
                                 capture_output=True, cwd=PEERS)
             check(hr.returncode == 0, f"hf-encode.mjs ran: {hr.stderr[-300:]}")
