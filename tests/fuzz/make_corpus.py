@@ -171,3 +171,14 @@ def ckpt(vocab):
 put("ckpt", "shared.bin", ckpt(16))
 put("ckpt", "separate.bin", ckpt(-16))
 put("ckpt", "hostile-header.bin", struct.pack("<7i", 1 << 30, 1 << 30, 1 << 20, 1, 1, 1 << 30, 1 << 30))
+
+# The shard writer's JSON scanner (differential against jansson): documents
+# as jaforge writes them, escapes of every kind, numbers and nesting.
+tut = tutor_utf8.decode("utf-8", "ignore")[:600]
+put("shardjson", "doc.json", json.dumps({"id": "a", "text": tut, "source": "cc", "lang": "ja", "url": None,
+                                         "created": None, "meta": {"k": 1}}).encode())
+put("shardjson", "language.json", json.dumps({"id": "b", "text": "plain English text.", "language": "en",
+                                              "source": None}).encode())
+put("shardjson", "escapes.json", rb'{"id":"c","text":"a\"b\\c\/\b\f\n\r\t\u3042\ud83d\ude00 \u0000",'
+    rb'"lang":"ja","source":"wiki","lang":"en"}')
+put("shardjson", "numbers.json", b'{"id":"d","text":"x","n":-1.5e+300,"m":[1,2,{"a":null}],"t":true,"f":false}')
