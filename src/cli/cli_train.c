@@ -1,11 +1,11 @@
 /* cli_train.c: `jaforge train --config FILE [--set KEY=VALUE ...]`. Parses
- * options, starts MPI when launched by mpirun, runs train_run (src/train) and
- * prints its notes and one line per step on rank 0. Under MPI, an error on
- * any rank is reported and turned into MPI_Abort so no rank hangs in a
- * collective. Keys and outputs: docs/train.md. */
+ * options, starts MPI when launched by mpirun (cli_mpi.c: once per process,
+ * also when `jaforge run` calls this in-process), runs train_run
+ * (src/train) and prints its notes and one line per step on rank 0. Under
+ * MPI, an error on any rank is reported and turned into MPI_Abort so no
+ * rank hangs in a collective. Keys and outputs: docs/train.md. */
 #include <getopt.h>
 #include <math.h>
-#include <mpi.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +22,12 @@ static void usage(FILE *f)
         "       mpirun -n N jaforge train --config FILE ...\n"
         "\n"
         "Trains a LLaMA-style model on the samples of a blend plan (jaforge blend), in\n"
-        "Megatron's order; data parallel over MPI ranks. Writes OUT/log.csv, checkpoints\n"
-        "OUT/ckpt-STEP.bin (llama2.c format), OUT/optim-STEP.bin and OUT/state.json;\n"
-        "resumes when OUT/state.json exists. Keys: docs/train.md; at least data.plan,\n"
-        "train.steps, out.dir (and model.vocab_size without init.checkpoint).\n"
+        "Megatron's order; data parallel over MPI ranks (gradients reduced in buckets\n"
+        "during backward; train.zero = 1 shards the optimizer). Writes OUT/log.csv,\n"
+        "the loss chart OUT/loss.svg, checkpoints OUT/ckpt-STEP.bin (llama2.c format),\n"
+        "OUT/optim-STEP.bin and OUT/state.json; resumes when OUT/state.json exists.\n"
+        "Keys: docs/train.md; at least data.plan, train.steps, out.dir (and\n"
+        "model.vocab_size without init.checkpoint).\n"
         "\n"
         "options:\n"
         "  -c, --config FILE   INI configuration (pipelines/train-tiny.conf)\n"
@@ -50,12 +52,6 @@ static void on_step(const TrainStepInfo *s, void *user)
     if (!isnan(s->val_lang[0])) fprintf(stderr, " ja %.4f", s->val_lang[0]);
     if (!isnan(s->val_lang[1])) fprintf(stderr, " en %.4f", s->val_lang[1]);
     fputc('\n', stderr);
-}
-
-/* Launched by an MPI starter (Open MPI, PMI, PMIx)? Then MPI_Init; alone, no MPI. */
-static bool mpi_launched(void)
-{
-    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
 }
 
 static JfStatus config_build(int argc, char **argv, JfConfig **out, bool *quiet, JfError *err)
@@ -86,13 +82,10 @@ static JfStatus config_build(int argc, char **argv, JfConfig **out, bool *quiet,
 
 int cli_train_main(int argc, char **argv)
 {
-    bool mpi = mpi_launched(), quiet = false;
-    int rank = 0, size = 1;
-    if (mpi) {
-        MPI_Init(&argc, &argv);
-        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-        MPI_Comm_size(MPI_COMM_WORLD, &size);
-    }
+    bool quiet = false;
+    int rank, size;
+    /* MPI once per process: `jaforge run` under mpirun calls this in-process */
+    bool mpi = cli_mpi_begin(&argc, &argv, &rank, &size);
     JfError err;
     jf_error_clear(&err);
     JfConfig *cfg = NULL;
@@ -104,8 +97,8 @@ int cli_train_main(int argc, char **argv)
     jf_config_close(cfg);
     if (st != JF_OK && st != JF_DONE) {
         cli_report(&err);   /* every failing rank: the one that failed says why */
-        if (size > 1) MPI_Abort(MPI_COMM_WORLD, cli_exit_code(st));
+        cli_mpi_abort(cli_exit_code(st));
     }
-    if (mpi) MPI_Finalize();
+    if (mpi) cli_mpi_end();
     return st == JF_DONE ? CLI_EXIT_OK : cli_exit_code(st);
 }

@@ -64,13 +64,21 @@ void rmsnorm_backward(float *dx, float *dw, const float *dout, const float *x, c
         for (size_t c = 0; c < C; c++)
             dxn[c] += r * (dn[c] * w[c] - xn[c] * r * m);
     }
-    /* dw sums over positions: one pass per column keeps threads apart. */
+    /* dw sums over positions, per column in position order: 64 columns at a
+     * time, so each pass reads rows in contiguous runs (a column at a time
+     * strides through memory) and threads own separate columns. */
+    enum { CB = 64 };
 #pragma omp parallel for
-    for (size_t c = 0; c < C; c++) {
-        double s = 0.0;
-        for (size_t n = 0; n < N; n++)
-            s += (double)dout[n * C + c] * x[n * C + c] * rstd[n];
-        dw[c] += (float)s;
+    for (size_t c0 = 0; c0 < C; c0 += CB) {
+        size_t nb = C - c0 < CB ? C - c0 : CB;
+        double s[CB] = {0.0};
+        for (size_t n = 0; n < N; n++) {
+            const float *dn = dout + n * C + c0, *xn = x + n * C + c0;
+            for (size_t j = 0; j < nb; j++)
+                s[j] += (double)dn[j] * xn[j] * rstd[n];
+        }
+        for (size_t j = 0; j < nb; j++)
+            dw[c0 + j] += (float)s[j];
     }
 }
 
@@ -153,25 +161,49 @@ void rope_backward(float *dinp, const float *dout, const float *cos_t, const flo
 
 /* ---- causal multi-head attention ---------------------------------------- */
 
-/* Each (b,h) is a (T,HS) slice with row stride C of q, k, v: its products
- * are cblas_sgemm calls (OpenBLAS threads inside them, so the (b,h) loop is
- * serial: the pthread OpenBLAS must not run inside an OpenMP team). The full
- * T x T score block is computed, twice the causal work, because one sgemm is
- * still far faster than the triangle by hand; the softmax masks the upper part. */
+/* Each (b,h) is a (T,HS) slice with row stride C of q, k, v. Only the causal
+ * part of the (T,T) score block is computed: rows go by tiles of
+ * LLAMA_ATT_TILE queries, and tile i's scores against keys [0, end of tile i)
+ * are one cblas_sgemm, so the work is the lower triangle plus half a tile per
+ * row (56% of the full block at T = 512) while each product stays large
+ * enough for the BLAS kernels. Entries of a diagonal tile above the diagonal
+ * are written as zero (the products read them); entries right of a row's tile
+ * are never written nor read. OpenBLAS threads inside each call, so the
+ * (b,h) loop is serial: the pthread OpenBLAS must not run inside an OpenMP
+ * team. */
+
+/* Queries [t0, t0 + *rows) form a tile; their keys are [0, t0 + *rows). */
+static size_t att_tile(size_t t0, size_t T, size_t *rows)
+{
+    *rows = T - t0 < LLAMA_ATT_TILE ? T - t0 : LLAMA_ATT_TILE;
+    return t0 + *rows;
+}
+
+/* End of the tile row t belongs to: the columns its products read. */
+static size_t att_row_end(size_t t, size_t T)
+{
+    size_t e = (t / LLAMA_ATT_TILE + 1) * LLAMA_ATT_TILE;
+    return e < T ? e : T;
+}
+
 void attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
                        size_t B, size_t T, size_t NH, size_t HS)
 {
-    size_t C = NH * HS;
+    size_t C = NH * HS, rows;
     float scale = 1.0f / sqrtf((float)HS);
     for (size_t bh = 0; bh < B * NH; bh++) {
-        size_t b = bh / NH, h = bh % NH, o = b * T * C + h * HS;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)HS, scale,
-                    q + o, (int)C, k + o, (int)C, 0.0f, att + bh * T * T, (int)T);
+        size_t o = (bh / NH) * T * C + (bh % NH) * HS;
+        for (size_t t0 = 0; t0 < T; t0 += LLAMA_ATT_TILE) {
+            size_t keys = att_tile(t0, T, &rows);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)keys, (int)HS,
+                        scale, q + o + t0 * C, (int)C, k + o, (int)C, 0.0f,
+                        att + bh * T * T + t0 * T, (int)T);
+        }
     }
-    size_t rows = B * NH * T;
+    size_t nrows = B * NH * T;
 #pragma omp parallel for
-    for (size_t r = 0; r < rows; r++) {
-        size_t t = r % T;
+    for (size_t r = 0; r < nrows; r++) {
+        size_t t = r % T, end = att_row_end(t, T);
         float *row = att + r * T;
         float maxv = -INFINITY;
         for (size_t t2 = 0; t2 <= t; t2++)
@@ -186,37 +218,60 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
         float inv = (float)(1.0 / sum);
         for (size_t t2 = 0; t2 <= t; t2++)
             row[t2] *= inv;
-        for (size_t t2 = t + 1; t2 < T; t2++)
-            row[t2] = 0.0f;   /* masked: keeps att fully defined */
+        for (size_t t2 = t + 1; t2 < end; t2++)
+            row[t2] = 0.0f;   /* masked, inside the tile the products read */
     }
     for (size_t bh = 0; bh < B * NH; bh++) {
-        size_t b = bh / NH, h = bh % NH, o = b * T * C + h * HS;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)HS, (int)T, 1.0f,
-                    att + bh * T * T, (int)T, v + o, (int)C, 0.0f, out + o, (int)C);
+        size_t o = (bh / NH) * T * C + (bh % NH) * HS;
+        for (size_t t0 = 0; t0 < T; t0 += LLAMA_ATT_TILE) {
+            size_t keys = att_tile(t0, T, &rows);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)HS,
+                        (int)keys, 1.0f, att + bh * T * T + t0 * T, (int)T, v + o, (int)C,
+                        0.0f, out + o + t0 * C, (int)C);
+        }
+    }
+}
+
+/* Key tile j's gradients: rows [j0, T) of the (T,T) block g, columns
+ * [j0, j0 + cols), transposed, times rows [j0, T) of x, added into dx's rows
+ * [j0, j0 + cols): dV += P^T dO and dK += dS^T Q restricted to the rows whose
+ * causal window reaches those keys. */
+static void att_key_tiles(float *dx, const float *g, const float *x, size_t T, size_t C,
+                          size_t HS)
+{
+    for (size_t j0 = 0; j0 < T; j0 += LLAMA_ATT_TILE) {
+        size_t cols = T - j0 < LLAMA_ATT_TILE ? T - j0 : LLAMA_ATT_TILE;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)cols, (int)HS, (int)(T - j0),
+                    1.0f, g + j0 * T + j0, (int)T, x + j0 * C, (int)C, 1.0f, dx + j0 * C,
+                    (int)C);
     }
 }
 
 /* With P = att (T,T) per (b,h), O = P V, S = scale Q K^T, P = softmax(S):
  *   dV += P^T dO;  dP = dO V^T;  dS = P * (dP - rowsum(P * dP)) * scale;
- *   dQ += dS K;    dK += dS^T Q.
- * scratch holds dP, then dS, for every (b,h). */
+ *   dQ += dS K;    dK += dS^T Q;
+ * each over the causal tiles only (see attention_forward). scratch holds dP,
+ * then dS, for every (b,h). */
 void attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
                         const float *q, const float *k, const float *v, const float *att,
                         size_t B, size_t T, size_t NH, size_t HS)
 {
-    size_t C = NH * HS;
+    size_t C = NH * HS, rows;
     float scale = 1.0f / sqrtf((float)HS);
     for (size_t bh = 0; bh < B * NH; bh++) {
-        size_t b = bh / NH, h = bh % NH, o = b * T * C + h * HS;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)T, (int)HS, (int)T, 1.0f,
-                    att + bh * T * T, (int)T, dout + o, (int)C, 1.0f, dv + o, (int)C);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)HS, 1.0f,
-                    dout + o, (int)C, v + o, (int)C, 0.0f, scratch + bh * T * T, (int)T);
+        size_t o = (bh / NH) * T * C + (bh % NH) * HS;
+        att_key_tiles(dv + o, att + bh * T * T, dout + o, T, C, HS);
+        for (size_t t0 = 0; t0 < T; t0 += LLAMA_ATT_TILE) {
+            size_t keys = att_tile(t0, T, &rows);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)keys, (int)HS,
+                        1.0f, dout + o + t0 * C, (int)C, v + o, (int)C, 0.0f,
+                        scratch + bh * T * T + t0 * T, (int)T);
+        }
     }
-    size_t rows = B * NH * T;
+    size_t nrows = B * NH * T;
 #pragma omp parallel for
-    for (size_t r = 0; r < rows; r++) {
-        size_t t = r % T;
+    for (size_t r = 0; r < nrows; r++) {
+        size_t t = r % T, end = att_row_end(t, T);
         const float *p = att + r * T;
         float *d = scratch + r * T;
         double sum = 0.0;
@@ -224,16 +279,19 @@ void attention_backward(float *dq, float *dk, float *dv, float *scratch, const f
             sum += (double)p[t2] * d[t2];
         for (size_t t2 = 0; t2 <= t; t2++)
             d[t2] = p[t2] * (d[t2] - (float)sum) * scale;
-        for (size_t t2 = t + 1; t2 < T; t2++)
+        for (size_t t2 = t + 1; t2 < end; t2++)
             d[t2] = 0.0f;
     }
     for (size_t bh = 0; bh < B * NH; bh++) {
-        size_t b = bh / NH, h = bh % NH, o = b * T * C + h * HS;
+        size_t o = (bh / NH) * T * C + (bh % NH) * HS;
         const float *ds = scratch + bh * T * T;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)HS, (int)T, 1.0f,
-                    ds, (int)T, k + o, (int)C, 1.0f, dq + o, (int)C);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)T, (int)HS, (int)T, 1.0f,
-                    ds, (int)T, q + o, (int)C, 1.0f, dk + o, (int)C);
+        for (size_t t0 = 0; t0 < T; t0 += LLAMA_ATT_TILE) {
+            size_t keys = att_tile(t0, T, &rows);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)HS,
+                        (int)keys, 1.0f, ds + t0 * T, (int)T, k + o, (int)C, 1.0f,
+                        dq + o + t0 * C, (int)C);
+        }
+        att_key_tiles(dk + o, ds, q + o, T, C, HS);
     }
 }
 

@@ -60,12 +60,18 @@ void rope_backward(float *dinp, const float *dout, const float *cos_t, const flo
                    size_t B, size_t T, size_t NH, size_t HS);
 
 /* ---- causal multi-head attention ---------------------------------------- */
+/* Query positions per tile of the causal score products: tile i of a (b,h)
+ * computes its scores against keys [0, end of tile i) only. */
+#define LLAMA_ATT_TILE 64
 /* q, k, v (B,T,C) with C = NH*HS (heads side by side, as the projections
  * produce them); out (B,T,C); att (B,NH,T,T) the softmax probabilities,
- * saved for backward (entries above the diagonal are left as zero). */
+ * saved for backward. Only row t's columns up to the end of its tile are
+ * written: [0, t] the probabilities, the rest of the tile zero; columns past
+ * the tile are neither written nor read (by backward either). */
 void attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
                        size_t B, size_t T, size_t NH, size_t HS);
-/* dq, dk, dv (B,T,C) += ... from dout (B,T,C). scratch: B*NH*T*T floats. */
+/* dq, dk, dv (B,T,C) += ... from dout (B,T,C). scratch: B*NH*T*T floats,
+ * of which the same causal tiles are used. */
 void attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
                         const float *q, const float *k, const float *v, const float *att,
                         size_t B, size_t T, size_t NH, size_t HS);

@@ -311,10 +311,22 @@ static void zero(float *p, size_t n)
     memset(p, 0, n * sizeof(float));
 }
 
+static void hook_poll(const LlamaBackwardHooks *h)
+{
+    if (h && h->poll)
+        h->poll(h->user);
+}
+
+static void hook_ready(const LlamaBackwardHooks *h, size_t group)
+{
+    if (h && h->ready)
+        h->ready(h->user, group);
+}
+
 /* On entry d->dres holds the gradient of x[l+1]; on return that of x[l]. The
  * residual adds pass dres through unchanged, so each branch's RMSNorm
  * backward adds its share into dres in place. */
-static void block_backward(LlamaModel *m, size_t l)
+static void block_backward(LlamaModel *m, size_t l, const LlamaBackwardHooks *hk)
 {
     const LlamaConfig *c = &m->cfg;
     size_t B = m->B, T = m->T, N = B * T, C = c->dim, H = c->hidden_dim;
@@ -337,9 +349,11 @@ static void block_backward(LlamaModel *m, size_t l)
     swiglu_backward(d->dh1, d->dh3, d->dg, h1, h3, N, H);
     zero(d->dln, nc);
     linear_backward(d->dln, gr->w1 + l * hc, d->dh1, ln2, p->w1 + l * hc, N, C, H);
+    hook_poll(hk);
     linear_backward(d->dln, gr->w3 + l * hc, d->dh3, ln2, p->w3 + l * hc, N, C, H);
     rmsnorm_backward(d->dres, gr->rms_ffn + l * C, d->dln, xmid, p->rms_ffn + l * C,
                      a->rstd2 + l * N, N, C);
+    hook_poll(hk);
 
     /* attention branch: xmid = x + wo(attention(rope(wq ln1), rope(wk ln1), wv ln1)) */
     zero(d->datty, nc);
@@ -348,6 +362,7 @@ static void block_backward(LlamaModel *m, size_t l)
     zero(d->dk, nc);
     zero(d->dv, nc);
     attention_backward(d->dq, d->dk, d->dv, d->datt, d->datty, q, k, v, att, B, T, NH, HS);
+    hook_poll(hk);
     zero(d->dqp, nc);
     zero(d->dkp, nc);
     rope_backward(d->dqp, d->dq, a->rope_cos, a->rope_sin, B, T, NH, HS);
@@ -361,6 +376,12 @@ static void block_backward(LlamaModel *m, size_t l)
 }
 
 JfStatus llama_model_backward(LlamaModel *m, float scale, JfError *err)
+{
+    return llama_model_backward_hooked(m, scale, NULL, err);
+}
+
+JfStatus llama_model_backward_hooked(LlamaModel *m, float scale, const LlamaBackwardHooks *hooks,
+                                     JfError *err)
 {
     if (!m->acts_mem || !m->targets)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
@@ -381,14 +402,48 @@ JfStatus llama_model_backward(LlamaModel *m, float scale, JfError *err)
                               k, V);
         linear_backward(d->dln + n0 * C, m->grads.wcls, d->dlogits, a->lnf + n0 * C,
                         m->params.wcls, k, C, V);
+        hook_poll(hooks);
     }
     zero(d->dres, N * C);
     rmsnorm_backward(d->dres, m->grads.rms_final, d->dln, a->x + L * N * C,
                      m->params.rms_final, a->rstdf, N, C);
-    for (size_t l = L; l-- > 0;)
-        block_backward(m, l);
+    hook_ready(hooks, 0);
+    for (size_t l = L; l-- > 0;) {
+        block_backward(m, l, hooks);
+        hook_ready(hooks, L - l);
+    }
     embedding_backward(m->grads.wte, d->dres, m->tokens, N, C);
+    hook_ready(hooks, L + 1);
     return JF_OK;
+}
+
+size_t llama_model_num_groups(const LlamaModel *m)
+{
+    return m->cfg.n_layers + 2;
+}
+
+size_t llama_model_group_ranges(const LlamaModel *m, size_t g, size_t off[], size_t len[])
+{
+    size_t start[LLAMA_NUM_TENSORS], L = m->cfg.n_layers, n = 0, o = 0;
+    for (int t = 0; t < LLAMA_NUM_TENSORS; t++) {
+        start[t] = o;
+        o += m->sizes[t];
+    }
+    if (g == 0) {   /* rms_final (10) and wcls (11): adjacent */
+        off[n] = start[10];
+        len[n++] = m->sizes[10] + m->sizes[11];
+    } else if (g <= L) {   /* block L - g: tensors 1..9 are (L, ...) stacks */
+        size_t l = L - g;
+        for (int t = 1; t <= 9; t++) {
+            size_t per = m->sizes[t] / L;
+            off[n] = start[t] + l * per;
+            len[n++] = per;
+        }
+    } else if (g == L + 1) {
+        off[n] = start[0];
+        len[n++] = m->sizes[0];
+    }
+    return n;
 }
 
 /* ---- optimizer ---------------------------------------------------------- */

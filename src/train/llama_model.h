@@ -144,6 +144,32 @@ void llama_model_zero_grad(LlamaModel *m);
  * @return JF_OK, or JF_EUSAGE when the last forward had no targets. */
 JfStatus llama_model_backward(LlamaModel *m, float scale, JfError *err);
 
+/* Gradient groups, in the order backward finishes them: group 0 is the LM
+ * head and the final RMSNorm (wcls, rms_final), group 1 + i is block
+ * L - 1 - i (its nine tensors), group L + 1 the token embedding (wte). Each
+ * parameter is in exactly one group. */
+#define LLAMA_GROUP_MAX_RANGES 9
+size_t llama_model_num_groups(const LlamaModel *m);
+/* Fills off[] and len[] with group g's contiguous ranges of the flat
+ * parameter (and gradient) vector, in increasing offset order.
+ * @return the number of ranges (at most LLAMA_GROUP_MAX_RANGES). */
+size_t llama_model_group_ranges(const LlamaModel *m, size_t g, size_t off[], size_t len[]);
+
+/* Calls during backward, for data-parallel training to reduce gradients
+ * while backward still runs (train_comm.h). ready(user, g) as soon as
+ * group g's gradients are final for this backward (backward writes them no
+ * more); poll(user) a few times per block, to let communication progress.
+ * Either may be NULL. */
+typedef struct {
+    void (*ready)(void *user, size_t group);
+    void (*poll)(void *user);
+    void *user;
+} LlamaBackwardHooks;
+
+/* llama_model_backward with hooks (NULL: none); the same arithmetic. */
+JfStatus llama_model_backward_hooked(LlamaModel *m, float scale, const LlamaBackwardHooks *hooks,
+                                     JfError *err);
+
 /* Global L2 norm of all gradients; when it exceeds max_norm (> 0), scales the
  * gradients by max_norm / (norm + 1e-6). @return the norm before clipping. */
 double llama_model_clip_grad_norm(LlamaModel *m, double max_norm);

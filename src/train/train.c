@@ -1,7 +1,9 @@
 /* train.c: the training loop (see train.h). One step: each rank runs its
- * grad_accum micro-batches of the global batch, gradients are summed across
- * ranks and scaled by 1 / (ranks * grad_accum), clipped, and AdamW updates
- * every rank's identical copy of the parameters. */
+ * grad_accum micro-batches of the global batch, scaled by
+ * 1 / (ranks * grad_accum); during the last one's backward the gradients are
+ * summed across ranks bucket by bucket (train_comm.h); then clipping, and
+ * AdamW updates every rank's identical copy of the parameters (or, ZeRO-1,
+ * each rank its slice, then all-gather). */
 #include "train.h"
 
 #include <cblas.h>
@@ -25,6 +27,8 @@
 #include "llama_model.h"
 #include "llama_vocab.h"
 #include "megatron_order.h"
+#include "train_chart.h"
+#include "train_comm.h"
 #include "train_data.h"
 
 typedef struct {
@@ -32,7 +36,7 @@ typedef struct {
     LlamaConfig model;
     int64_t  steps, micro_batch, grad_accum, warmup, seed, eval_interval, eval_batches;
     int64_t  ckpt_interval, stop_at, zero;
-    double   lr, min_lr, weight_decay, clip, peak_gflops;
+    double   lr, min_lr, weight_decay, clip, peak_gflops, bucket_mb;
 } TrainOpts;
 
 typedef struct {
@@ -54,6 +58,8 @@ typedef struct {
     size_t      sh_off, sh_n;
     int        *counts, *displs;           /* (ranks) slice sizes and offsets */
     float      *sh_grad, *sh_m, *sh_v;     /* (sh_n) each, one allocation */
+    TrainComm  *comm;                      /* gradient reduction; NULL on one rank */
+    bool        chart_failed;              /* loss.svg could not be drawn: warned once */
 } Trainer;
 
 static const char *const LANG_NAMES[TRAIN_MAX_LANGS] = { "ja", "en" };
@@ -129,6 +135,10 @@ static JfStatus opts_read(const JfConfig *c, TrainOpts *o, JfError *err)
     if (st == JF_OK) st = jf_config_get_double(c, "train.weight_decay", 0.1, &o->weight_decay, err);
     if (st == JF_OK) st = jf_config_get_double(c, "train.clip", 1.0, &o->clip, err);
     if (st == JF_OK) st = jf_config_get_double(c, "train.peak_gflops", 0, &o->peak_gflops, err);
+    if (st == JF_OK) st = jf_config_get_double(c, "train.bucket_mb", 8, &o->bucket_mb, err);
+    if (st == JF_OK && !(o->bucket_mb >= 0 && o->bucket_mb <= 1e6))
+        st = jf_error_set(err, JF_EUSAGE, jf_config_path(c), JF_OFFSET_UNKNOWN,
+                          "train.bucket_mb: 0 (no overlap) to 1e6");
     if (st == JF_OK) st = opts_size(c, "model.dim", 128, &o->model.dim, err);
     if (st == JF_OK) st = opts_size(c, "model.hidden_dim", 352, &o->model.hidden_dim, err);
     if (st == JF_OK) st = opts_size(c, "model.n_layers", 4, &o->model.n_layers, err);
@@ -168,15 +178,6 @@ static int lang_of_prefix(const char *prefix)
 /* ------------------------------------------------------------ MPI ---- */
 
 static bool mpi_on(const Trainer *t) { return t->size > 1; }
-
-static void mpi_sum_f(Trainer *t, float *x, size_t n)
-{
-    if (!mpi_on(t)) return;
-    for (size_t off = 0; off < n; off += (size_t)1 << 30) {   /* int counts */
-        size_t k = n - off < ((size_t)1 << 30) ? n - off : (size_t)1 << 30;
-        MPI_Allreduce(MPI_IN_PLACE, x + off, (int)k, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-    }
-}
 
 static void mpi_sum_d(Trainer *t, double *x, size_t n)
 {
@@ -409,6 +410,21 @@ static void log_row(Trainer *t, const TrainStepInfo *s)
     fflush(f);
 }
 
+/* OUT/loss.svg from OUT/log.csv (rank 0). The chart is a view of the log:
+ * failing to draw it is a warning, not a reason to stop training. */
+static void chart_update(Trainer *t)
+{
+    char csv[1024], svg[1024], title[1100];
+    path_in(csv, sizeof csv, t->o.out_dir, "log.csv", -1);
+    path_in(svg, sizeof svg, t->o.out_dir, "loss.svg", -1);
+    snprintf(title, sizeof title, "jaforge train %s: loss per token", t->o.out_dir);
+    JfError e;
+    if (train_chart_write(csv, svg, title, NULL, &e) != JF_OK && !t->chart_failed) {
+        t->chart_failed = true;
+        note(t, "warning: loss chart not written: %s: %s", e.path, e.msg);
+    }
+}
+
 /* ------------------------------------------------------------ steps ---- */
 
 /* Splits B windows of T + 1 tokens into inputs and next-token targets. */
@@ -421,12 +437,12 @@ static void batch_split(Trainer *t)
     }
 }
 
-/* ZeRO-1 step: the summed gradient of this rank's slice (reduce-scatter),
- * the global norm from every slice's squared norm (allreduce), clipping and
- * AdamW on the slice, then every rank gathers all slices' parameters. */
+/* ZeRO-1 step, once sh_grad holds the summed gradient of this rank's slice
+ * (train_comm: reduce-scatter): the global norm from every slice's squared
+ * norm (allreduce), clipping and AdamW on the slice, then every rank gathers
+ * all slices' parameters. */
 static JfStatus zero_update(Trainer *t, int64_t step, TrainStepInfo *info)
 {
-    MPI_Reduce_scatter(t->m.grads_mem, t->sh_grad, t->counts, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
     double ss = 0;
     const float *g = t->sh_grad;
     size_t n = t->sh_n;
@@ -467,14 +483,19 @@ static JfStatus step_run(Trainer *t, int64_t step, TrainStepInfo *info, JfError 
         if (st != JF_OK) break;
         batch_split(t);
         st = llama_model_forward(&t->m, t->tok, t->tgt, t->B, t->T, err);
-        if (st == JF_OK) st = llama_model_backward(&t->m, (float)(1.0 / (double)(A * R)), err);
+        /* the last micro-batch finishes the gradients: its backward starts
+         * their reduction bucket by bucket (train_comm.h) */
+        LlamaBackwardHooks hk = t->comm && a + 1 == A ? train_comm_hooks(t->comm)
+                                                      : (LlamaBackwardHooks){ 0 };
+        if (st == JF_OK)
+            st = llama_model_backward_hooked(&t->m, (float)(1.0 / (double)(A * R)), &hk, err);
         loss += t->m.loss;
     }
-    if (st != JF_OK) return st;
+    if (st != JF_OK) return st;   /* the caller aborts: no rank waits on the others' buckets */
+    if (t->comm) train_comm_finish(t->comm);
     mpi_sum_d(t, &loss, 1);
     info->loss = loss / (double)(A * R);
     if (t->zero) return zero_update(t, step, info);
-    mpi_sum_f(t, t->m.grads_mem, t->m.num_params);
     info->grad_norm = llama_model_clip_grad_norm(&t->m, t->o.clip);
     info->lr = train_lr(&t->o, step);
     LlamaAdamW opt = llama_adamw_defaults();
@@ -591,6 +612,29 @@ static JfStatus vocab_setup(Trainer *t, JfError *err)
     return st;
 }
 
+/* init.checkpoint names a llama2.c file, or the out.dir of an earlier
+ * jaforge train run: then its state.json's latest checkpoint. */
+static JfStatus init_ckpt_path(const Trainer *t, char *path, size_t cap, JfError *err)
+{
+    struct stat sb;
+    snprintf(path, cap, "%s", t->o.init_ckpt);
+    if (stat(t->o.init_ckpt, &sb) != 0 || !S_ISDIR(sb.st_mode)) return JF_OK;
+    char sp[1024];
+    path_in(sp, sizeof sp, t->o.init_ckpt, "state.json", -1);
+    json_error_t je;
+    json_t *j = json_load_file(sp, 0, &je);
+    const char *ck = j ? json_string_value(json_object_get(j, "ckpt")) : NULL;
+    JfStatus st = JF_OK;
+    if (!ck || !*ck || strchr(ck, '/'))
+        st = jf_error_set(err, JF_EFORMAT, sp, JF_OFFSET_UNKNOWN,
+                          "init.checkpoint is a directory without a trainer state: %s",
+                          j ? "no \"ckpt\" file name" : je.text);
+    else
+        path_in(path, cap, t->o.init_ckpt, ck, -1);
+    json_decref(j);
+    return st;
+}
+
 /* Resume from out.dir (step > 0), else init.checkpoint, else fresh weights. */
 static JfStatus model_setup(Trainer *t, int64_t step, JfError *err)
 {
@@ -604,8 +648,9 @@ static JfStatus model_setup(Trainer *t, int64_t step, JfError *err)
         if (st == JF_OK) st = optim_read(t, path, err);
         if (st == JF_OK) note(t, "resuming from %s/ckpt-%lld.bin", t->o.out_dir, (long long)step);
     } else if (t->o.init_ckpt) {
-        st = llama_ckpt_read(t->o.init_ckpt, &t->m, err);
-        if (st == JF_OK) note(t, "starting from %s", t->o.init_ckpt);
+        st = init_ckpt_path(t, path, sizeof path, err);
+        if (st == JF_OK) st = llama_ckpt_read(path, &t->m, err);
+        if (st == JF_OK) note(t, "starting from %s", path);
         if (st == JF_OK) st = vocab_setup(t, err);
     } else {
         LlamaConfig c = t->o.model;
@@ -666,6 +711,27 @@ static JfStatus zero_setup(Trainer *t, JfError *err)
     return JF_OK;
 }
 
+/* More than one rank: gradient buckets of train.bucket_mb, reduced while
+ * backward runs (0: one collective after backward). */
+static JfStatus comm_setup(Trainer *t, JfError *err)
+{
+    TrainCommOpts co = { .comm = MPI_COMM_WORLD,
+                         .bucket_floats = (size_t)(t->o.bucket_mb * 1048576.0 / sizeof(float)),
+                         .counts = t->zero ? t->counts : NULL,
+                         .displs = t->zero ? t->displs : NULL,
+                         .shard_grad = t->zero ? t->sh_grad : NULL };
+    if (t->o.bucket_mb > 0 && co.bucket_floats == 0) co.bucket_floats = 1;
+    JfStatus st = train_comm_create(&t->m, &co, &t->comm, err);
+    if (st != JF_OK) return st;
+    if (train_comm_buckets(t->comm))
+        note(t, "gradients in %zu buckets of >= %g MiB (%zu collectives per step), reduced "
+                "during backward", train_comm_buckets(t->comm), t->o.bucket_mb,
+             train_comm_pieces(t->comm));
+    else
+        note(t, "gradients reduced in one collective after backward (train.bucket_mb = 0)");
+    return JF_OK;
+}
+
 static JfStatus trainer_setup(Trainer *t, int64_t *start, JfError *err)
 {
     int inited = 0;
@@ -702,6 +768,7 @@ static JfStatus trainer_setup(Trainer *t, int64_t *start, JfError *err)
     st = state_read(t, start, err);
     if (st == JF_OK) st = model_setup(t, *start, err);
     if (st == JF_OK && t->o.zero && t->size > 1) st = zero_setup(t, err);
+    if (st == JF_OK && t->size > 1) st = comm_setup(t, err);
     if (st == JF_OK && t->rank == 0) st = log_open(t, *start, err);
     if (st != JF_OK) return st;
     blas_report(t);
@@ -724,6 +791,7 @@ static void trainer_free(Trainer *t)
     jf_free(t->val_ds);
     jf_free(t->counts);
     jf_free(t->sh_grad);
+    train_comm_free(t->comm);
 }
 
 JfStatus train_run(const JfConfig *cfg, const TrainHooks *hooks, JfError *err)
@@ -752,11 +820,12 @@ JfStatus train_run(const JfConfig *cfg, const TrainHooks *hooks, JfError *err)
             (step % t.o.eval_interval == 0 || step == t.o.steps))
             st = eval_run(&t, &info, err);
         if (st != JF_OK) break;
+        bool ck = (t.o.ckpt_interval > 0 && step % t.o.ckpt_interval == 0) || step == last;
         if (t.rank == 0) {
             log_row(&t, &info);
             if (hooks && hooks->on_step) hooks->on_step(&info, hooks->user);
+            if (ck || !isnan(info.val_loss)) chart_update(&t);
         }
-        bool ck = (t.o.ckpt_interval > 0 && step % t.o.ckpt_interval == 0) || step == last;
         if (ck) st = checkpoint_write(&t, step, err);
     }
     trainer_free(&t);

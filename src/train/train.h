@@ -1,8 +1,9 @@
 /* train.h: the training loop of `jaforge train`: config keys (docs/train.md),
  * Megatron-ordered data (train_data.h), LLaMA model (llama_model.h), AdamW
  * with linear warmup and cosine decay, gradient clipping, data parallelism
- * over MPI (gradients summed with MPI_Allreduce, then scaled; or ZeRO stage 1
- * with train.zero = 1: reduce-scatter, sharded AdamW, all-gather), validation
+ * over MPI (gradients summed in buckets overlapped with backward,
+ * train_comm.h; or ZeRO stage 1 with train.zero = 1: reduce-scatter in
+ * buckets, sharded AdamW, all-gather), validation
  * per dataset and per language, atomic checkpoints and bit-exact resume,
  * continued training with an extended vocabulary (init.new_pieces,
  * llama_vocab.h).
@@ -10,6 +11,8 @@
  * Outputs under out.dir (written by rank 0 only):
  *   log.csv          step,loss,lr,grad_norm,tokens_per_s,mfu,val_loss
  *                    [,val_loss_ja][,val_loss_en],val_loss_ds0,...
+ *   loss.svg         the loss curves of log.csv (train_chart.h), redrawn at
+ *                    every validation and checkpoint
  *   ckpt-STEP.bin    llama2.c checkpoint (llama_ckpt.h)
  *   optim-STEP.bin   AdamW state: "JFOPTIM1", u64 params, u64 adam step,
  *                    f32 m[params], f32 v[params] (little-endian); the same

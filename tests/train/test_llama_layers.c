@@ -245,6 +245,97 @@ static void layers_8_crossentropy(void **state)
     assert_true(check_input(&c, "logits", xa, da, N * V) < FD_TOL);
 }
 
+/* ---- attention over several causal tiles, against a double reference ----
+ * T = 2 tiles + 9 rows, so full, diagonal and partial tiles all occur. att
+ * and scratch start as NaN: an entry the tiled products read without having
+ * written it (right of a row's tile) would make the outputs NaN. */
+enum { TB = 2, TT = 2 * LLAMA_ATT_TILE + 9, TNH = 2, THS = 4, TC = TNH * THS, TN = TB * TT };
+static float tq[TN * TC], tk[TN * TC], tv[TN * TC], tdo[TN * TC], tout[TN * TC];
+static float tdq[TN * TC], tdk[TN * TC], tdv[TN * TC];
+static float tatt[TB * TNH * TT * TT], tscr[TB * TNH * TT * TT];
+static double rp[TT * TT], rdp[TT * TT];
+static double rout[TN * TC], rdq[TN * TC], rdk[TN * TC], rdv[TN * TC];
+
+/* Plain causal attention of one (b,h) in double: out, then dq, dk, dv. */
+static void attention_ref(size_t o)
+{
+    double scale = 1.0 / sqrt((double)THS);
+    for (size_t t = 0; t < TT; t++) {
+        double mx = -INFINITY, sum = 0.0;
+        for (size_t u = 0; u <= t; u++) {
+            double s = 0.0;
+            for (size_t d = 0; d < THS; d++)
+                s += (double)tq[o + t * TC + d] * tk[o + u * TC + d];
+            rp[t * TT + u] = s * scale;
+            mx = fmax(mx, s * scale);
+        }
+        for (size_t u = 0; u <= t; u++)
+            sum += (rp[t * TT + u] = exp(rp[t * TT + u] - mx));
+        for (size_t u = 0; u <= t; u++)
+            rp[t * TT + u] /= sum;
+        for (size_t d = 0; d < THS; d++) {
+            double y = 0.0;
+            for (size_t u = 0; u <= t; u++)
+                y += rp[t * TT + u] * tv[o + u * TC + d];
+            rout[o + t * TC + d] = y;
+        }
+    }
+    for (size_t t = 0; t < TT; t++) {
+        double rs = 0.0;
+        for (size_t u = 0; u <= t; u++) {
+            double g = 0.0;
+            for (size_t d = 0; d < THS; d++) {
+                g += (double)tdo[o + t * TC + d] * tv[o + u * TC + d];
+                rdv[o + u * TC + d] += rp[t * TT + u] * tdo[o + t * TC + d];
+            }
+            rdp[t * TT + u] = g;
+            rs += g * rp[t * TT + u];
+        }
+        for (size_t u = 0; u <= t; u++) {
+            double ds = rp[t * TT + u] * (rdp[t * TT + u] - rs) * scale;
+            for (size_t d = 0; d < THS; d++) {
+                rdq[o + t * TC + d] += ds * tk[o + u * TC + d];
+                rdk[o + u * TC + d] += ds * tq[o + t * TC + d];
+            }
+        }
+    }
+}
+
+static double max_diff(const float *a, const double *r, size_t n)
+{
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double e = isnan(a[i]) ? INFINITY : fabs(a[i] - r[i]) / fmax(1.0, fabs(r[i]));
+        worst = fmax(worst, e);
+    }
+    return worst;
+}
+
+static void layers_9_attention_tiles(void **state)
+{
+    (void)state;
+    fill(tq, TN * TC, 1.5f);
+    fill(tk, TN * TC, 1.5f);
+    fill(tv, TN * TC, 1.0f);
+    fill(tdo, TN * TC, 1.0f);
+    for (size_t i = 0; i < TB * TNH * TT * TT; i++)
+        tatt[i] = tscr[i] = NAN;
+    attention_forward(tout, tatt, tq, tk, tv, TB, TT, TNH, THS);
+    attention_backward(tdq, tdk, tdv, tscr, tdo, tq, tk, tv, tatt, TB, TT, TNH, THS);
+    for (size_t bh = 0; bh < TB * TNH; bh++)
+        attention_ref((bh / TNH) * TT * TC + (bh % TNH) * THS);
+    double e[4] = {max_diff(tout, rout, TN * TC), max_diff(tdq, rdq, TN * TC),
+                   max_diff(tdk, rdk, TN * TC), max_diff(tdv, rdv, TN * TC)};
+    print_message("  T %d (tiles of %d): max error out %.2e dq %.2e dk %.2e dv %.2e\n", TT,
+                  LLAMA_ATT_TILE, e[0], e[1], e[2], e[3]);
+    for (int i = 0; i < 4; i++)
+        assert_true(e[i] < 1e-5);
+    /* the last row of a tile sees every key of it; the row after starts a new tile */
+    size_t t = LLAMA_ATT_TILE - 1;
+    assert_true(tatt[t * TT + t] > 0.0f && tatt[(t + 1) * TT + t + 1] > 0.0f);
+    assert_true(tatt[0 * TT + 1] == 0.0f && isnan(tatt[0 * TT + LLAMA_ATT_TILE]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +343,7 @@ int main(void)
         cmocka_unit_test(layers_3_linear),      cmocka_unit_test(layers_4_rope),
         cmocka_unit_test(layers_5_attention),   cmocka_unit_test(layers_6_swiglu),
         cmocka_unit_test(layers_7_residual),    cmocka_unit_test(layers_8_crossentropy),
+        cmocka_unit_test(layers_9_attention_tiles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

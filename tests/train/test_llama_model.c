@@ -2,7 +2,8 @@
  * double-sided finite differences of the loss on the tiny configuration
  * (dim 16, 2 layers, 2 heads, hidden 32, vocab 37, T 8, B 2); AdamW drives
  * the loss on one batch near zero; accumulation, clipping, deterministic
- * init, bad input and out-of-memory paths. */
+ * init, bad input and out-of-memory paths; gradient groups and the hooks
+ * of the bucketed reduction. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -268,13 +269,82 @@ static void model_7_weight_decay(void **state)
     llama_model_free(&m);
 }
 
+/* Gradient groups partition the parameters; the hooked backward calls
+ * ready(g) in order 0..L+1 only once group g's gradients are final: the
+ * values seen then are the values after backward, bit for bit (so a
+ * reduction started at ready(g) reduces the right numbers). */
+typedef struct {
+    LlamaModel *m;
+    float *seen;        /* (P) group values copied at ready */
+    size_t next, polls;
+} HookLog;
+
+static void on_ready(void *user, size_t g)
+{
+    HookLog *h = user;
+    size_t off[LLAMA_GROUP_MAX_RANGES], len[LLAMA_GROUP_MAX_RANGES];
+    assert_int_equal(g, h->next);
+    h->next++;
+    size_t n = llama_model_group_ranges(h->m, g, off, len);
+    for (size_t i = 0; i < n; i++)
+        memcpy(h->seen + off[i], h->m->grads_mem + off[i], len[i] * sizeof(float));
+}
+
+static void on_poll(void *user)
+{
+    ((HookLog *)user)->polls++;
+}
+
+static void model_8_groups(void **state)
+{
+    (void)state;
+    LlamaModel m;
+    JfError err;
+    int32_t tok[N], tgt[N];
+    batch(tok, tgt);
+    model_tiny(&m, 9);
+    size_t P = m.num_params, G = llama_model_num_groups(&m);
+    assert_int_equal(G, TINY.n_layers + 2);
+    unsigned char *cover = jf_calloc(P, 1);
+    float *plain = jf_malloc(2 * P * sizeof(float));
+    assert_non_null(cover);
+    assert_non_null(plain);
+    for (size_t g = 0; g < G; g++) {
+        size_t off[LLAMA_GROUP_MAX_RANGES], len[LLAMA_GROUP_MAX_RANGES];
+        size_t n = llama_model_group_ranges(&m, g, off, len);
+        assert_true(n >= 1 && n <= LLAMA_GROUP_MAX_RANGES);
+        for (size_t i = 0; i < n; i++) {
+            assert_true(i == 0 || off[i] >= off[i - 1] + len[i - 1]);
+            for (size_t j = off[i]; j < off[i] + len[i]; j++)
+                cover[j]++;
+        }
+    }
+    for (size_t j = 0; j < P; j++)
+        assert_int_equal(cover[j], 1);
+    loss_at(&m, tok, tgt);
+    llama_model_zero_grad(&m);
+    assert_int_equal(llama_model_backward(&m, 0.5f, &err), JF_OK);
+    memcpy(plain, m.grads_mem, P * sizeof(float));
+    HookLog h = {.m = &m, .seen = plain + P};
+    LlamaBackwardHooks hooks = {.ready = on_ready, .poll = on_poll, .user = &h};
+    llama_model_zero_grad(&m);
+    assert_int_equal(llama_model_backward_hooked(&m, 0.5f, &hooks, &err), JF_OK);
+    assert_int_equal(h.next, G);
+    assert_true(h.polls >= 3 * TINY.n_layers);
+    assert_memory_equal(m.grads_mem, plain, P * sizeof(float));
+    assert_memory_equal(h.seen, plain, P * sizeof(float));
+    jf_free(cover);
+    jf_free(plain);
+    llama_model_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(model_1_init),       cmocka_unit_test(model_2_gradcheck),
         cmocka_unit_test(model_3_accumulate), cmocka_unit_test(model_4_overfit),
         cmocka_unit_test(model_5_bad_input),  cmocka_unit_test(model_6_oom),
-        cmocka_unit_test(model_7_weight_decay),
+        cmocka_unit_test(model_7_weight_decay), cmocka_unit_test(model_8_groups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

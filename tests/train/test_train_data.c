@@ -145,6 +145,12 @@ static void data_3_bad(void **state)
     assert_int_equal(jf_alloc_live_bytes(), 0);
 }
 
+static int teardown(void **state)
+{
+    (void)state;
+    return fixture_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,5 +158,5 @@ int main(void)
         cmocka_unit_test(data_2_val),
         cmocka_unit_test(data_3_bad),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

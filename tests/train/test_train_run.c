@@ -1,8 +1,10 @@
 /* test_train_run.c: the training loop on the fixture datasets (learnable
  * counting sequences, train_fixture.h). A short run lowers the training loss
- * and both languages' validation losses; a run interrupted at a checkpoint
- * and resumed logs the uninterrupted run's losses bit for bit; config and
- * data errors are refused with JF_EUSAGE. */
+ * and both languages' validation losses and draws them in loss.svg; a run
+ * interrupted at a checkpoint and resumed logs the uninterrupted run's
+ * losses bit for bit; a run started from an earlier run's out.dir
+ * continues from its last checkpoint; config and data errors are refused
+ * with JF_EUSAGE. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -108,6 +110,20 @@ static void run_1_learns(void **state)
     char ck[400];
     snprintf(ck, sizeof ck, "%s/learn/ckpt-60.bin", dir);
     assert_int_equal(access(ck, R_OK), 0);
+    /* the loss chart: 60 training points, both languages' validation curves */
+    snprintf(ck, sizeof ck, "%s/learn/loss.svg", dir);
+    FILE *f = fopen(ck, "r");
+    assert_non_null(f);
+    static char svg[1 << 16];
+    svg[fread(svg, 1, sizeof svg - 1, f)] = 0;
+    fclose(f);
+    const char *p = strstr(svg, "<polyline class=\"loss\"");
+    assert_non_null(p);
+    int pts = 0;
+    for (p = strstr(p, "points=\"") + 8; *p != '"'; p++) pts += *p == ',';
+    assert_int_equal(pts, 60);
+    assert_non_null(strstr(svg, "<polyline class=\"val_loss_ja\""));
+    assert_non_null(strstr(svg, "<polyline class=\"val_loss_en\""));
 }
 
 /* Interrupted at step 6 (a checkpoint), resumed to 12: the same log. */
@@ -143,6 +159,30 @@ static void run_2_resume(void **state)
     assert_int_equal(run(&err, b, "train.steps=14", "train.grad_accum=1", NULL), JF_EUSAGE);
 }
 
+/* init.checkpoint = the out.dir of run_1: training continues from its last
+ * checkpoint (fresh optimizer), so the first loss is already low; a
+ * directory without state.json is refused. */
+static void run_4_init_from_run(void **state)
+{
+    (void)state;
+    JfError err;
+    char out[300], init[300];
+    snprintf(out, sizeof out, "out.dir=%s/cont", dir);
+    snprintf(init, sizeof init, "init.checkpoint=%s/learn", dir);
+    assert_int_equal(run(&err, out, init, "train.steps=2", NULL), JF_OK);
+    Log l, base;
+    log_read("cont", &l);
+    log_read("learn", &base);
+    assert_int_equal(l.n, 2);
+    print_message("continued: first loss %.3f (fresh run %.3f, its last %.3f)\n", l.loss[0],
+                  base.loss[0], base.loss[59]);
+    assert_true(l.loss[0] < 0.6 * base.loss[0]);
+    snprintf(init, sizeof init, "init.checkpoint=%s", dir);   /* the data dir: no state.json */
+    snprintf(out, sizeof out, "out.dir=%s/cont2", dir);
+    assert_int_equal(run(&err, out, init, "train.steps=2", NULL), JF_EFORMAT);
+    assert_non_null(strstr(err.msg, "trainer state"));
+}
+
 static void run_3_errors(void **state)
 {
     (void)state;
@@ -157,12 +197,19 @@ static void run_3_errors(void **state)
     assert_int_equal(run(&err, out, "train.steps=x", NULL), JF_EFORMAT);
 }
 
+static int teardown(void **state)
+{
+    (void)state;
+    return fixture_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(run_1_learns),
         cmocka_unit_test(run_2_resume),
         cmocka_unit_test(run_3_errors),
+        cmocka_unit_test(run_4_init_from_run),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

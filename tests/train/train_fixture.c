@@ -1,6 +1,7 @@
 /* train_fixture.c: see train_fixture.h. */
 #include "train_fixture.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -63,4 +64,17 @@ JfStatus fixture_make(const char *dir, uint32_t vocab, uint32_t seq_len, uint64_
     if (st == JF_OK) st = blend_plan_write(&p, path, err);
     blend_plan_free(&p);
     return st;
+}
+
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+int fixture_remove(const char *dir)
+{
+    return nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }

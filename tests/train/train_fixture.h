@@ -14,4 +14,8 @@
 JfStatus fixture_make(const char *dir, uint32_t vocab, uint32_t seq_len, uint64_t samples,
                       const char *split, JfError *err);
 
+/* Removes dir and everything under it (a test's group teardown).
+ * @return 0, or -1 when something could not be removed. */
+int fixture_remove(const char *dir);
+
 #endif
