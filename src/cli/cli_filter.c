@@ -6,7 +6,8 @@
  * prints the per-rule statistics as a table. With --threads N, documents are
  * measured in batches on N threads (one Filter each) and counted and written
  * in input order, so the outputs do not depend on N. Kept documents get the
- * text trimmed by footer_trim (meta.trimmed_chars). The rules are the filter
+ * text edited by the editing rules (footer_trim, C4's line rules), with
+ * meta.trimmed_chars and meta.removed_lines. The rules are the filter
  * library's (src/filter/filter.h). */
 #include <getopt.h>
 #include <pthread.h>
@@ -149,8 +150,12 @@ static void explain_doc(const JfDoc *d, const FilterVerdict *v)
         const char *verdict = r->outcome == FILTER_PASS   ? "pass"
                               : r->outcome == FILTER_FAIL ? "FAIL"
                                                           : "skip";
-        printf("  %s%s\n", verdict,
+        printf("  %s%s", verdict,
                r->outcome == FILTER_FAIL && r->max_strict ? " (needs value < max)" : "");
+        if (r->cut_lines || r->cut_chars)
+            printf("  (removed %llu lines, %llu chars)", (unsigned long long)r->cut_lines,
+                   (unsigned long long)r->cut_chars);
+        printf("\n");
     }
 }
 
@@ -225,13 +230,20 @@ static void *batch_work(void *arg)
     Batch *b = w->b;
     for (size_t j = w->t; j < b->n_docs && b->rcs[w->t] == JF_OK; j += b->n_fs) {
         FilterVerdict v;
-        const JfDoc *d = &b->docs[j];
+        JfDoc *d = &b->docs[j];
         b->rcs[w->t] = filter_measure(b->fs[w->t], d->text, d->text_len, d->url, &v,
                                       &b->errs[w->t]);
         if (b->rcs[w->t] != JF_OK) break;
         FilterRuleResult *copy = b->res + j * b->n_rules;
         memcpy(copy, v.results, v.n_results * sizeof *copy);
         v.results = copy;
+        /* rewritten text lives in this thread's Filter until its next document */
+        if (v.keep && v.edited && v.text != d->text &&
+            (b->rcs[w->t] = jf_doc_set(&b->docs[j].text, v.text, v.text_len)) != JF_OK) {
+            jf_error_set(&b->errs[w->t], JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+            break;
+        }
+        if (v.keep && v.edited) v.text = b->docs[j].text;
         b->vs[j] = v;
     }
     return NULL;
@@ -261,17 +273,22 @@ static JfStatus batch_measure(Batch *b, JfError *err)
     return JF_OK;
 }
 
-/* Writes one judged document: kept ones with the trimmed text. */
+/* Writes one judged document: kept ones with the edited text (batch_work
+ * copied a rewritten one into d->text; a trimmed one is a prefix of it). */
 static JfStatus batch_write_doc(Filter *f, JfDoc *d, const FilterVerdict *v, JfDocWriter *kept,
                                 JfDocWriter *rej, JfError *err)
 {
     filter_count(f, d->id, v);
     if (!v->keep) {
         mark_rejected(d, v, filter_name(f));
-    } else if (v->text_len < d->text_len) {   /* footer_trim cut the tail */
+    } else if (v->edited) {
         d->text[v->text_len] = '\0';
         d->text_len = v->text_len;
-        json_object_set_new(d->meta, "trimmed_chars", json_integer((json_int_t)v->trimmed_chars));
+        if (v->trimmed_chars)
+            json_object_set_new(d->meta, "trimmed_chars",
+                                json_integer((json_int_t)v->trimmed_chars));
+        if (v->cut_lines)
+            json_object_set_new(d->meta, "removed_lines", json_integer((json_int_t)v->cut_lines));
     }
     return jf_docwriter_write(v->keep ? kept : rej, d, err);
 }
@@ -429,13 +446,16 @@ static void print_table(const char *profile, const FilterStats *s, const RunCoun
            profile, (unsigned long long)s->docs, (unsigned long long)s->chars,
            (unsigned long long)s->kept_docs, pct(s->kept_docs, s->docs),
            (unsigned long long)s->kept_chars, pct(s->kept_chars, s->chars));
-    printf("%-30s %10s %12s %10s %12s  %s\n", "rule", "docs_first", "chars_first", "docs_any",
-           "chars_any", "samples");
+    printf("%-30s %10s %12s %10s %12s %11s %10s %12s  %s\n", "rule", "docs_first",
+           "chars_first", "docs_any", "chars_any", "docs_edited", "lines_cut", "chars_cut",
+           "samples");
     for (size_t i = 0; i < s->n_rules; i++) {
         const FilterRuleStats *r = &s->rules[i];
-        printf("%-30s %10llu %12llu %10llu %12llu ", r->name, (unsigned long long)r->docs_first,
-               (unsigned long long)r->chars_first, (unsigned long long)r->docs_any,
-               (unsigned long long)r->chars_any);
+        printf("%-30s %10llu %12llu %10llu %12llu %11llu %10llu %12llu ", r->name,
+               (unsigned long long)r->docs_first, (unsigned long long)r->chars_first,
+               (unsigned long long)r->docs_any, (unsigned long long)r->chars_any,
+               (unsigned long long)r->docs_edited, (unsigned long long)r->lines_cut,
+               (unsigned long long)r->chars_cut);
         for (size_t k = 0; k < r->n_samples; k++) printf(" %s", r->samples[k]);
         printf("\n");
     }

@@ -35,12 +35,20 @@ void     jf_doc_free(JfDoc *d);
 /* Replaces one field with a copy of s (len bytes; s may be NULL for url/created). */
 JfStatus jf_doc_set(char **field, const char *s, size_t len);
 
-/* Serializes d as one JSON object followed by '\n', appended to out. */
+/* Serializes d as one JSON object (fields id, text, source, lang, url,
+ * created, meta in this order, compact, as jansson writes it) into *line, a
+ * NUL-terminated string without '\n' of *len bytes to release with free().
+ * @return JF_OK, JF_EFORMAT (a string is not valid UTF-8), JF_ENOMEM. */
 JfStatus jf_doc_to_json_line(const JfDoc *d, char **line, size_t *len, JfError *err);
 
 /* Parses one JSON line into d (previous contents freed). Missing id/text is
  * JF_EFORMAT; a missing meta becomes {}. */
 JfStatus jf_doc_from_json(JfDoc *d, const char *line, size_t len, JfError *err);
+
+/* The same two through jansson alone: the reference the direct paths above
+ * must equal (same document, same bytes, same errors); for tests. */
+JfStatus jf_doc_to_json_line_jansson(const JfDoc *d, char **line, size_t *len, JfError *err);
+JfStatus jf_doc_from_json_jansson(JfDoc *d, const char *line, size_t len, JfError *err);
 
 /* ---- writer ---- */
 typedef struct JfDocWriter JfDocWriter;

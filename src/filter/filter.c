@@ -9,10 +9,12 @@
  *   enabled = true
  *   min = 0.2            ; "none" removes a default bound
  *
- * Rules run in the order of their sections. max_bytes always runs first
- * (added with its default when the profile omits it): a document over it is
- * not analysed further, its other rules are FILTER_SKIP. Measuring is the
- * rule files' work; this file does no text analysis. */
+ * Rules run in the order of their sections, after the editing rules:
+ * footer_trim (which cuts the tail) and then C4's line pass (filter_c4.c),
+ * which rewrite the text the measuring rules see. max_bytes always runs
+ * first (added with its default when the profile omits it): a document over
+ * it is not analysed further, its other rules are FILTER_SKIP. Measuring is
+ * the rule files' work; this file does no text analysis. */
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
@@ -36,7 +38,9 @@ struct Filter {
     FilterRuleResult *results;
     FilterText        text;
     FilterStats       stats;
-    bool              has_trim;   /* a rule rewrites documents (footer_trim) */
+    bool              has_trim;   /* a rule cuts documents' tails (footer_trim) */
+    FilterC4         *c4;         /* C4's line pass, NULL when no rule of it is on */
+    size_t            bytes_rule; /* index of max_bytes, SIZE_MAX when disabled */
 };
 
 static bool file_exists(const char *p)
@@ -111,8 +115,14 @@ static JfStatus rule_add(Filter *f, const FilterRuleDef *d, const JfConfig *cfg,
 
 static bool key_known(const FilterRuleDef *d, const char *k)
 {
-    return !strcmp(k, "enabled") || !strcmp(k, "min") || !strcmp(k, "max") ||
-           (d->extra_key && !strcmp(k, d->extra_key));
+    if (!strcmp(k, "enabled") || !strcmp(k, "min") || !strcmp(k, "max")) return true;
+    size_t n = strlen(k);
+    for (const char *p = d->extra_keys; p && *p;) {   /* a space-separated list */
+        size_t w = strcspn(p, " ");
+        if (w == n && !memcmp(p, k, n)) return true;
+        p += w + (p[w] == ' ');
+    }
+    return false;
 }
 
 /* Checks one "section.key" of the profile. */
@@ -140,7 +150,7 @@ static JfStatus key_check(const JfConfig *cfg, const char *full, const FilterRul
     if (!key_known(*d, dot + 1))
         return jf_error_set(err, JF_EFORMAT, jf_config_path(cfg), JF_OFFSET_UNKNOWN,
                             "%s: unknown key (enabled, min, max%s%s)", full,
-                            (*d)->extra_key ? ", " : "", (*d)->extra_key ? (*d)->extra_key : "");
+                            (*d)->extra_keys ? " " : "", (*d)->extra_keys ? (*d)->extra_keys : "");
     return JF_OK;
 }
 
@@ -169,6 +179,10 @@ JfStatus filter_open_config(const JfConfig *cfg, const char *base_dir, Filter **
     v = jf_config_get(cfg, "profile.lang");
     snprintf(f->lang, sizeof f->lang, "%s", v ? v : "");
     JfStatus rc = rules_load(f, cfg, base_dir, err);
+    if (rc == JF_OK) rc = filter_c4_open(f->rules, f->n_rules, &f->c4);
+    f->bytes_rule = SIZE_MAX;
+    for (size_t i = 0; i < f->n_rules; i++)
+        if (f->rules[i].def->measure == filter_m_bytes) f->bytes_rule = i;
     if (rc == JF_OK) {
         f->results = jf_calloc(f->n_rules, sizeof *f->results);
         if (!f->results) rc = JF_ENOMEM;
@@ -213,6 +227,7 @@ void filter_close(Filter *f)
         if (f->rules[i].def->teardown) f->rules[i].def->teardown(&f->rules[i]);
     jf_free(f->rules);
     jf_free(f->results);
+    filter_c4_close(f->c4);
     filter_text_free(&f->text);
     filter_stats_free(&f->stats);
     jf_free(f);
@@ -247,15 +262,19 @@ static uint64_t utf8_count(const char *s, size_t len)
  * @return the kept length, a prefix of the text. */
 static size_t trim_all(Filter *f, const char *text, size_t len, FilterVerdict *v)
 {
+    size_t in = len;
     for (size_t i = 0; i < f->n_rules; i++) {
         const FilterRuleConf *r = &f->rules[i];
         if (!r->def->trim) continue;
         FilterRuleResult *res = &f->results[i];
-        len = r->def->trim(r, text, len, &res->value);
+        len = r->def->trim(r, text, len, &res->value, &res->cut_lines);
+        res->cut_chars = (uint64_t)res->value;
         res->outcome = bound_pass(r, res->value) ? FILTER_PASS : FILTER_FAIL;
-        v->trimmed_chars += (uint64_t)res->value;
+        v->trimmed_chars += res->cut_chars;
+        v->cut_lines += res->cut_lines;
     }
     v->text_len = len;
+    v->edited = len < in;
     return len;
 }
 
@@ -266,41 +285,68 @@ static void verdict_fail(FilterVerdict *v, size_t i)
     v->keep = false;
 }
 
+/* C4's line pass over the verdict's text: the results of its rules, and the
+ * text becomes the pass's. @return JF_OK or JF_ENOMEM. */
+static JfStatus c4_all(Filter *f, FilterVerdict *v)
+{
+    FilterC4Result r;
+    if (filter_c4_run(f->c4, v->text, v->text_len, &r) != JF_OK) return JF_ENOMEM;
+    for (int step = FILTER_C4_NONE + 1; step < FILTER_C4_STEPS; step++) {
+        size_t i = filter_c4_rule(f->c4, step);
+        if (i == SIZE_MAX) continue;
+        FilterRuleResult *res = &f->results[i];
+        res->value = r.value[step];
+        res->cut_lines = r.cut_lines[step];
+        res->cut_chars = r.cut_chars[step];
+        res->outcome = bound_pass(&f->rules[i], res->value) ? FILTER_PASS : FILTER_FAIL;
+        v->trimmed_chars += res->cut_chars;
+        v->cut_lines += res->cut_lines;
+    }
+    if (r.edited) {
+        v->text = r.text;
+        v->text_len = r.len;
+        v->edited = true;
+    }
+    return JF_OK;
+}
+
+static bool is_measured(const FilterRuleDef *d)
+{
+    return !d->trim && d->c4 == FILTER_C4_NONE && d->measure != filter_m_bytes;
+}
+
 JfStatus filter_measure(Filter *f, const char *text, size_t len, const char *url,
                         FilterVerdict *v, JfError *err)
 {
     if (!text) { text = ""; len = 0; }
     *v = (FilterVerdict){ .keep = true, .first_fail = SIZE_MAX, .n_results = f->n_rules,
                           .results = f->results, .chars = utf8_count(text, len),
-                          .text_len = len };
+                          .text = text, .text_len = len };
     for (size_t i = 0; i < f->n_rules; i++) {
         const FilterRuleConf *r = &f->rules[i];
         f->results[i] = (FilterRuleResult){ r->def->name, NAN, r->min, r->max,
-                                            r->def->max_strict, FILTER_SKIP };
+                                            r->def->max_strict, FILTER_SKIP, 0, 0 };
     }
-    size_t full_len = len;
-    if (f->has_trim) len = trim_all(f, text, len, v);
-    bool skip = false, loaded = false;
-    for (size_t i = 0; i < f->n_rules; i++) {
+    if (f->has_trim) trim_all(f, text, len, v);
+    if (f->bytes_rule != SIZE_MAX) {   /* bounds the work on the document as given */
+        FilterRuleResult *res = &f->results[f->bytes_rule];
+        res->value = (double)len;
+        res->outcome = bound_pass(&f->rules[f->bytes_rule], res->value) ? FILTER_PASS : FILTER_FAIL;
+    }
+    bool big = f->bytes_rule != SIZE_MAX && f->results[f->bytes_rule].outcome == FILTER_FAIL;
+    if (!big && f->c4 && c4_all(f, v) != JF_OK) goto oom;
+    bool loaded = false;
+    for (size_t i = 0; !big && i < f->n_rules; i++) {
         const FilterRuleConf *r = &f->rules[i];
+        if (!is_measured(r->def)) continue;
+        if (!loaded && filter_text_load(&f->text, v->text, v->text_len, url) != JF_OK) goto oom;
+        loaded = true;
         FilterRuleResult *res = &f->results[i];
-        if (r->def->trim) {
-            if (res->outcome == FILTER_FAIL) verdict_fail(v, i);
-            continue;
-        }
-        if (skip) continue;
-        if (!loaded && r->def->measure != filter_m_bytes) {
-            if (filter_text_load(&f->text, text, len, url) != JF_OK) goto oom;
-            loaded = true;
-        }
-        /* max_bytes bounds the work on the document as given, before trimming */
-        if (r->def->measure == filter_m_bytes) res->value = (double)full_len;
-        else if (r->def->measure(&f->text, r, &res->value) != JF_OK) goto oom;
+        if (r->def->measure(&f->text, r, &res->value) != JF_OK) goto oom;
         res->outcome = bound_pass(r, res->value) ? FILTER_PASS : FILTER_FAIL;
-        if (res->outcome == FILTER_PASS) continue;
-        verdict_fail(v, i);
-        if (r->def->measure == filter_m_bytes) skip = true;   /* too big to analyse */
     }
+    for (size_t i = 0; i < f->n_rules; i++)
+        if (f->results[i].outcome == FILTER_FAIL) verdict_fail(v, i);
     return JF_OK;
 oom:
     return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN,
@@ -314,6 +360,13 @@ void filter_stats_count(FilterStats *s, const char *id, const FilterVerdict *v)
     if (v->keep) {
         s->kept_docs++;
         s->kept_chars += v->chars;
+        for (size_t i = 0; i < v->n_results && i < s->n_rules; i++) {
+            const FilterRuleResult *res = &v->results[i];
+            if (!res->cut_lines && !res->cut_chars) continue;
+            s->rules[i].docs_edited++;
+            s->rules[i].lines_cut += res->cut_lines;
+            s->rules[i].chars_cut += res->cut_chars;
+        }
         return;
     }
     for (size_t i = 0; i < v->n_results && i < s->n_rules; i++) {
@@ -393,6 +446,9 @@ static void rule_add_counts(FilterRuleStats *d, const FilterRuleStats *r)
     d->chars_first += r->chars_first;
     d->docs_any += r->docs_any;
     d->chars_any += r->chars_any;
+    d->docs_edited += r->docs_edited;
+    d->lines_cut += r->lines_cut;
+    d->chars_cut += r->chars_cut;
     for (size_t k = 0; k < r->n_samples && d->n_samples < FILTER_SAMPLES; k++)
         memcpy(d->samples[d->n_samples++], r->samples[k], FILTER_SAMPLE_ID);
 }
@@ -418,10 +474,13 @@ char *filter_stats_to_json(const FilterStats *s)
         for (size_t k = 0; samples && k < r->n_samples; k++)
             json_array_append_new(samples, json_string(r->samples[k]));
         json_object_set_new(rules, r->name,
-                            json_pack("{sIsIsIsIso}", "docs_first", (json_int_t)r->docs_first,
+                            json_pack("{sIsIsIsIsIsIsIso}", "docs_first", (json_int_t)r->docs_first,
                                       "chars_first", (json_int_t)r->chars_first, "docs_any",
                                       (json_int_t)r->docs_any, "chars_any",
-                                      (json_int_t)r->chars_any, "samples", samples));
+                                      (json_int_t)r->chars_any, "docs_edited",
+                                      (json_int_t)r->docs_edited, "lines_cut",
+                                      (json_int_t)r->lines_cut, "chars_cut",
+                                      (json_int_t)r->chars_cut, "samples", samples));
     }
     json_t *o = json_pack("{sIsIsIsIso}", "docs", (json_int_t)s->docs, "chars",
                           (json_int_t)s->chars, "kept_docs", (json_int_t)s->kept_docs,
@@ -457,7 +516,10 @@ JfStatus filter_stats_add_json(FilterStats *dst, const char *text, JfError *err)
         FilterRuleStats add = { .docs_first = jint(r, "docs_first"),
                                 .chars_first = jint(r, "chars_first"),
                                 .docs_any = jint(r, "docs_any"),
-                                .chars_any = jint(r, "chars_any") };
+                                .chars_any = jint(r, "chars_any"),
+                                .docs_edited = jint(r, "docs_edited"),
+                                .lines_cut = jint(r, "lines_cut"),
+                                .chars_cut = jint(r, "chars_cut") };
         json_t *smp = json_object_get(r, "samples");
         for (size_t k = 0; k < json_array_size(smp) && add.n_samples < FILTER_SAMPLES; k++) {
             const char *sid = json_string_value(json_array_get(smp, k));

@@ -6,9 +6,11 @@
  * any failing rule, a few sample ids).
  *
  * Rule definitions are in docs/filters.md; the rule table is filter_rules.c.
- * This file does not read or write document files: the CLI does I/O. Trimming
- * rules (footer_trim) shorten a document: the verdict says how many bytes of
- * the text to keep (always a prefix); the other rules measure that prefix.
+ * This file does not read or write document files: the CLI does I/O. Editing
+ * rules rewrite a document before it is measured: footer_trim cuts the tail
+ * (the text stays a prefix of the input), C4's line rules drop lines and
+ * citations (the text is rebuilt in the Filter's buffer). The verdict carries
+ * the edited text; the other rules measure it.
  *
  * A Filter is single-threaded (it owns per-document scratch memory): open one
  * per thread. */
@@ -39,6 +41,8 @@ typedef struct {
     double        min, max;    /* NAN: no such bound */
     bool          max_strict;
     FilterOutcome outcome;
+    uint64_t      cut_lines;   /* editing rules: lines this rule removed (else 0) */
+    uint64_t      cut_chars;   /* editing rules: characters this rule removed (else 0) */
 } FilterRuleResult;
 
 /* The verdict on one document; results are in profile order.
@@ -50,9 +54,13 @@ typedef struct {
     size_t                  n_results;
     const FilterRuleResult *results;
     uint64_t                chars;        /* code points of the text as given */
-    size_t                  text_len;     /* bytes kept: text[0..text_len) is the document's
-                                             text after trimming rules (footer_trim) */
-    uint64_t                trimmed_chars;/* characters (non-white-space) cut by trimming */
+    const char             *text;         /* the text after the editing rules: the input
+                                             (then a prefix of it) or the Filter's buffer
+                                             (valid until the next evaluation) */
+    size_t                  text_len;     /* bytes of text */
+    bool                    edited;       /* text differs from the input */
+    uint64_t                trimmed_chars;/* characters (non-white-space) removed by editing */
+    uint64_t                cut_lines;    /* lines removed by editing */
 } FilterVerdict;
 
 #define FILTER_SAMPLES 3
@@ -62,6 +70,8 @@ typedef struct {
     char     name[64];
     uint64_t docs_first, chars_first;   /* removed with this rule as the first failing one */
     uint64_t docs_any, chars_any;       /* removed with this rule among the failing ones */
+    uint64_t docs_edited;               /* kept documents this editing rule changed */
+    uint64_t lines_cut, chars_cut;      /* lines and characters it removed from them */
     size_t   n_samples;
     char     samples[FILTER_SAMPLES][FILTER_SAMPLE_ID];   /* ids of rejected documents */
 } FilterRuleStats;
@@ -109,7 +119,9 @@ JfStatus filter_measure(Filter *f, const char *text, size_t len, const char *url
 
 /* Adds one verdict to s (id names it among the samples; may be NULL): what
  * filter_eval does, for callers that measure in other threads and count in
- * document order. */
+ * document order. A rejected document counts for its failing rules (whole,
+ * chars as given); a kept one adds its edits to each editing rule
+ * (docs_edited, lines_cut, chars_cut). */
 void filter_stats_count(FilterStats *s, const char *id, const FilterVerdict *v);
 /* filter_stats_count into this Filter's own statistics. */
 void filter_count(Filter *f, const char *id, const FilterVerdict *v);
@@ -124,7 +136,8 @@ void     filter_stats_free(FilterStats *s);
 /* Adds src into dst, matching rules by name (rules dst lacks are ignored). */
 void     filter_stats_add(FilterStats *dst, const FilterStats *src);
 /* JSON object {"docs":..,"chars":..,"kept_docs":..,"kept_chars":..,"rules":{NAME:{
- * "docs_first":..,"chars_first":..,"docs_any":..,"chars_any":..,"samples":[..]}}}.
+ * "docs_first":..,"chars_first":..,"docs_any":..,"chars_any":..,"docs_edited":..,
+ * "lines_cut":..,"chars_cut":..,"samples":[..]}}}.
  * @return a string to free with free(), or NULL on OOM. */
 char    *filter_stats_to_json(const FilterStats *s);
 /* Adds statistics stored by filter_stats_to_json into dst (rules by name).

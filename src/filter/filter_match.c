@@ -5,6 +5,7 @@
  * hashes, a parent-domain walk per URL). It does not know which rule uses
  * what: filter_rules_words.c does. */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,9 @@ JfStatus filter_wordlist_read(const char *path, JfStatus (*add)(void *ctx, const
 /* ---- Aho–Corasick ---- */
 
 struct FilterMatcher {
-    int32_t  *next;      /* n_states × 256: trie edges, then DFA transitions */
+    int32_t  *next;      /* n_states × 256: trie edges, then DFA transitions; once built,
+                            the target's row offset (state × 256), bitwise negated (< 0)
+                            when a pattern ends in the target: one load per byte */
     uint32_t *out;       /* longest pattern length ending in the state (0: none) */
     int32_t  *fail;
     size_t    n_states, cap;
@@ -129,6 +132,11 @@ JfStatus filter_matcher_build(FilterMatcher *m)
         }
     }
     jf_free(queue);
+    if (m->n_states > (size_t)INT32_MAX / 256) return JF_ENOMEM;   /* offsets must fit */
+    for (size_t k = 0; k < m->n_states * 256; k++) {
+        int32_t t = m->next[k];
+        m->next[k] = m->out[t] ? ~(t * 256) : t * 256;
+    }
     m->built = true;
     return JF_OK;
 }
@@ -142,10 +150,14 @@ void filter_matcher_scan(const FilterMatcher *m, const char *text, size_t len,
                          void (*fn)(void *ctx, size_t end, size_t len), void *ctx)
 {
     if (!m->built || m->n_patterns == 0) return;
-    int32_t s = 0;
+    const int32_t *next = m->next;
+    int32_t s = 0;   /* row offset of the state */
     for (size_t i = 0; i < len; i++) {
-        s = m->next[(size_t)s * 256 + (uint8_t)text[i]];
-        if (m->out[s]) fn(ctx, i + 1, m->out[s]);
+        s = next[s + (uint8_t)text[i]];
+        if (s < 0) {   /* rare: a pattern ends here */
+            s = ~s;
+            fn(ctx, i + 1, m->out[s / 256]);
+        }
     }
 }
 

@@ -1,9 +1,8 @@
 /* filter_rules_en.c: Gopher's quality rules (word count, mean word length,
  * symbol-to-word ratio, bullet and ellipsis lines, alphabetic words, stop
- * words) and the document-level form of C4's rules (terminal punctuation,
- * "lorem ipsum", "javascript" lines, curly brackets, short lines). Words are
- * whitespace-separated tokens. C4 removes offending lines; these rules only
- * measure and reject whole documents (line removal is not implemented). */
+ * words) and document-level shares of the lines C4 drops (terminal
+ * punctuation, "javascript" lines, short lines). Words are
+ * whitespace-separated tokens. C4's line removal itself is filter_c4.c. */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
@@ -157,7 +156,7 @@ JfStatus filter_m_stop_word_count(FilterText *t, const FilterRuleConf *rc, doubl
     return JF_OK;
 }
 
-/* ---- C4, at document level ---- */
+/* ---- C4, document level: shares of lines ---- */
 
 /* Lines ending in . ! ? or a closing quote after one. */
 JfStatus filter_m_terminal_punct_line_frac(FilterText *t, const FilterRuleConf *rc, double *value)
@@ -172,25 +171,6 @@ JfStatus filter_m_terminal_punct_line_frac(FilterText *t, const FilterRuleConf *
         if (b > a && strchr(".!?", t->text[b - 1])) n++;
     }
     *value = ratio((double)n, (double)t->n_lines);
-    return JF_OK;
-}
-
-JfStatus filter_m_lorem_ipsum(FilterText *t, const FilterRuleConf *rc, double *value)
-{
-    (void)rc;
-    *value = 0;
-    for (size_t i = 0; i + 11 <= t->len; i++)
-        if ((t->text[i] | 0x20) == 'l' && !strncasecmp(t->text + i, "lorem ipsum", 11)) {
-            *value = 1;
-            break;
-        }
-    return JF_OK;
-}
-
-JfStatus filter_m_curly_bracket(FilterText *t, const FilterRuleConf *rc, double *value)
-{
-    (void)rc;
-    *value = memchr(t->text, '{', t->len) || memchr(t->text, '}', t->len) ? 1 : 0;
     return JF_OK;
 }
 

@@ -1,12 +1,10 @@
 /* filter_rules_hojichar.c: the optional Japanese rules of the LLM-jp /
- * HojiChar family, and Swallow's footer trimming:
+ * HojiChar family:
  *   - noun ratio and duplicate morpheme 7-gram share (MeCab morphemes,
  *     filter_mecab.c; the n-gram counting is filter_rules_repetition.c's);
  *   - zstd compression ratio (compressed / raw bytes, level 3);
- *   - BBS / advertisement pattern count (a word list in dicts/);
- *   - footer trimming: the only rule that rewrites the document (it cuts the
- *     tail, so the kept text is a prefix of the input).
- * Exact definitions in docs/filters.md. */
+ *   - BBS / advertisement pattern count (a word list in dicts/).
+ * Exact definitions in docs/filters.md. Footer trimming is filter_footer.c. */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,8 +14,6 @@
 #include "jf_alloc.h"
 
 #define FILTER_ZSTD_LEVEL 3
-#define FOOTER_MAX_LINE_CHARS 80   /* a longer line is body text: the footer ends above it */
-#define FOOTER_MAX_LINES 20        /* non-blank lines looked at, from the end */
 
 /* ---- MeCab rules ---- */
 
@@ -142,55 +138,4 @@ JfStatus filter_m_pattern_count(FilterText *t, const FilterRuleConf *rc, double 
     filter_matcher_scan(rc->data, t->text, t->len, pattern_hit, &c);
     *value = (double)c.count;
     return JF_OK;
-}
-
-/* ---- footer trimming ---- */
-
-static void flag_hit(void *ctx, size_t end, size_t len)
-{
-    (void)end; (void)len;
-    *(bool *)ctx = true;
-}
-
-/* Characters of s[0..n), counting stops past limit. */
-static size_t chars_upto(const char *s, size_t n, size_t limit)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < n && c <= limit;)
-        if (!filter_cp_is_space(filter_utf8_next(s, n, &i))) c++;
-    return c;
-}
-
-static bool is_ascii_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* Looks at the last FOOTER_MAX_LINES non-blank lines, stopping above a line of
- * more than FOOTER_MAX_LINE_CHARS characters; cuts at the topmost keyword line
- * L such that at least half of the non-blank lines from L to the end contain a
- * keyword. Trailing ASCII white space above the cut goes too. */
-size_t filter_trim_footer(const FilterRuleConf *rc, const char *text, size_t len, double *value)
-{
-    size_t end = len, cut = len, nonblank = 0, kw = 0;
-    *value = 0;
-    while (nonblank < FOOTER_MAX_LINES) {
-        size_t start = end;
-        while (start > 0 && text[start - 1] != '\n') start--;
-        size_t chars = chars_upto(text + start, end - start, FOOTER_MAX_LINE_CHARS);
-        if (chars > FOOTER_MAX_LINE_CHARS) break;
-        if (chars > 0) {
-            bool hit = false;
-            filter_matcher_scan(rc->data, text + start, end - start, flag_hit, &hit);
-            nonblank++;
-            kw += hit;
-            if (hit && 2 * kw >= nonblank) cut = start;
-        }
-        if (start == 0) break;
-        end = start - 1;
-    }
-    if (cut == len) return len;
-    while (cut > 0 && is_ascii_space(text[cut - 1])) cut--;
-    *value = (double)chars_upto(text + cut, len - cut, SIZE_MAX - 1);
-    return cut;
 }

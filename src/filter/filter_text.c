@@ -18,50 +18,23 @@ void filter_text_init(FilterText *t)
 void filter_text_free(FilterText *t)
 {
     jf_free(t->cp);
+    jf_free(t->cp_off);
     jf_free(t->lines);
     jf_free(t->sents);
     jf_free(t->paras);
     jf_free(t->words);
     jf_free(t->word_hash);
     jf_free(t->word_len);
-    jf_free(t->mark);
     jf_free(t->tok);
     jf_free(t->tok_len);
-    jf_free(t->gram_h);
-    jf_free(t->gram_slot);
+    jf_free(t->gram_live);
+    jf_free(t->gram_slots);
+    jf_free(t->gram_count);
+    jf_free(t->gram_aux);
     jf_free(t->morph_hash);
     jf_free(t->morph_len);
     filter_counter_free(&t->counter);
     memset(t, 0, sizeof *t);
-}
-
-uint32_t filter_utf8_next(const char *s, size_t len, size_t *i)
-{
-    const uint8_t *p = (const uint8_t *)s + *i;
-    size_t left = len - *i;
-    uint32_t c = p[0];
-    size_t n;
-    uint32_t min;
-    if (c < 0x80) { *i += 1; return c; }
-    if (c >= 0xC2 && c <= 0xDF) { n = 2; c &= 0x1F; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { n = 3; c &= 0x0F; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 4; c &= 0x07; min = 0x10000; }
-    else { *i += 1; return 0xFFFD; }
-    if (left < n) { *i += 1; return 0xFFFD; }
-    for (size_t k = 1; k < n; k++) {
-        if ((p[k] & 0xC0) != 0x80) { *i += 1; return 0xFFFD; }
-        c = (c << 6) | (p[k] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) { *i += 1; return 0xFFFD; }
-    *i += n;
-    return c;
-}
-
-bool filter_cp_is_space(uint32_t c)
-{
-    return c == ' ' || (c >= 0x09 && c <= 0x0D) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-           c == 0x205F || c == 0x3000 || c == 0xFEFF;
 }
 
 bool filter_cp_is_hiragana(uint32_t c)
@@ -98,6 +71,15 @@ static JfStatus grow(void **p, size_t *cap, size_t need, size_t elem)
     return JF_OK;
 }
 
+/* Class counts of one non-space code point (ASCII is none of them). */
+static inline void count_class(FilterText *t, uint32_t c)
+{
+    if (c < 0x3005) return;
+    if (filter_cp_is_hiragana(c)) t->n_hira++;
+    else if (filter_cp_is_katakana(c)) t->n_kata++;
+    else if (filter_cp_is_kanji(c)) t->n_kanji++;
+}
+
 JfStatus filter_text_load(FilterText *t, const char *text, size_t len, const char *url)
 {
     t->text = text;
@@ -106,35 +88,50 @@ JfStatus filter_text_load(FilterText *t, const char *text, size_t len, const cha
     t->n_cp = t->n_hira = t->n_kata = t->n_kanji = 0;
     t->all_cp = 0;
     t->have_lines = t->have_sents = t->have_paras = t->have_words = false;
+    t->have_dup[0] = t->have_dup[1] = t->have_dup[2] = false;
     t->have_morphs = false;
     t->n_morphs = t->n_nouns = 0;
     t->gram_unit = -1;
-    /* at most one code point per byte */
-    if (grow((void **)&t->cp, &t->cp_cap, len + 1, sizeof *t->cp) != JF_OK) return JF_ENOMEM;
+    t->tok_unit = -1;
+    /* at most one code point per byte; offsets fit 32 bits (max_bytes bounds
+     * a document far below 4 GiB) */
+    if (len >= UINT32_MAX) return JF_ENOMEM;
+    size_t cap = t->cp_cap;
+    if (grow((void **)&t->cp, &cap, len + 1, sizeof *t->cp) != JF_OK) return JF_ENOMEM;
+    cap = t->cp_cap;
+    if (grow((void **)&t->cp_off, &cap, len + 1, sizeof *t->cp_off) != JF_OK) return JF_ENOMEM;
+    t->cp_cap = cap;
+    const uint8_t *u = (const uint8_t *)text;
     for (size_t i = 0; i < len;) {
-        uint32_t c = filter_utf8_next(text, len, &i);
+        size_t at = i;
+        uint32_t c = u[i];
+        if (c < 0x80) i++;   /* ASCII needs no decoding */
+        else c = filter_utf8_next(text, len, &i);
         t->all_cp++;
         if (filter_cp_is_space(c)) continue;
+        t->cp_off[t->n_cp] = (uint32_t)at;
         t->cp[t->n_cp++] = c;
-        if (filter_cp_is_hiragana(c)) t->n_hira++;
-        else if (filter_cp_is_katakana(c)) t->n_kata++;
-        else if (filter_cp_is_kanji(c)) t->n_kanji++;
+        count_class(t, c);
     }
     return JF_OK;
 }
 
-static size_t span_chars(const char *s, size_t start, size_t end)
+size_t filter_text_chars_in(const FilterText *t, size_t *k, size_t a, size_t b)
 {
-    size_t n = 0;
-    for (size_t i = start; i < end;)
-        if (!filter_cp_is_space(filter_utf8_next(s, end, &i))) n++;
-    return n;
+    size_t i = *k;
+    while (i < t->n_cp && t->cp_off[i] < a) i++;
+    size_t first = i;
+    while (i < t->n_cp && t->cp_off[i] < b) i++;
+    *k = i;
+    return i - first;
 }
 
-static JfStatus span_push(FilterSpan **v, size_t *n, size_t *cap, const char *s, size_t a,
-                          size_t b)
+/* Appends the span text[a..b) unless it has no character; *k: the caller's
+ * cursor for filter_text_chars_in (spans come in increasing order). */
+static JfStatus span_push(FilterText *t, FilterSpan **v, size_t *n, size_t *cap, size_t *k,
+                          size_t a, size_t b)
 {
-    size_t chars = span_chars(s, a, b);
+    size_t chars = filter_text_chars_in(t, k, a, b);
     if (chars == 0) return JF_OK;   /* blank pieces are not lines/sentences */
     if (grow((void **)v, cap, *n + 1, sizeof **v) != JF_OK) return JF_ENOMEM;
     (*v)[(*n)++] = (FilterSpan){ a, b, chars };
@@ -145,12 +142,12 @@ JfStatus filter_text_lines(FilterText *t)
 {
     if (t->have_lines) return JF_OK;
     t->n_lines = 0;
-    size_t a = 0;
+    size_t a = 0, k = 0;
     for (size_t i = 0; i <= t->len; i++) {
         if (i < t->len && t->text[i] != '\n') continue;
         size_t b = i;
         if (b > a && t->text[b - 1] == '\r') b--;
-        if (span_push(&t->lines, &t->n_lines, &t->lines_cap, t->text, a, b) != JF_OK)
+        if (span_push(t, &t->lines, &t->n_lines, &t->lines_cap, &k, a, b) != JF_OK)
             return JF_ENOMEM;
         a = i + 1;
     }
@@ -162,7 +159,7 @@ JfStatus filter_text_paragraphs(FilterText *t)
 {
     if (t->have_paras) return JF_OK;
     t->n_paras = 0;
-    size_t a = 0, i = 0;
+    size_t a = 0, i = 0, k = 0;
     while (i <= t->len) {
         /* a paragraph ends at a line break followed by a blank line */
         size_t end = i;
@@ -176,14 +173,14 @@ JfStatus filter_text_paragraphs(FilterText *t)
                 while (j < t->len && (t->text[j] == '\n' || t->text[j] == ' ' ||
                                       t->text[j] == '\t' || t->text[j] == '\r'))
                     j++;
-                if (span_push(&t->paras, &t->n_paras, &t->paras_cap, t->text, a, end) != JF_OK)
+                if (span_push(t, &t->paras, &t->n_paras, &t->paras_cap, &k, a, end) != JF_OK)
                     return JF_ENOMEM;
                 a = i = j;
                 continue;
             }
         }
         if (brk) {
-            if (span_push(&t->paras, &t->n_paras, &t->paras_cap, t->text, a, end) != JF_OK)
+            if (span_push(t, &t->paras, &t->n_paras, &t->paras_cap, &k, a, end) != JF_OK)
                 return JF_ENOMEM;
             break;
         }
@@ -210,40 +207,64 @@ static bool is_closer(uint32_t c)
            c == 0x201D || c == 0x2019 || c == '\'' || c == 0x3009 || c == 0x300B;
 }
 
+/* Finds where the sentence under way ends, scanning from *i: @return true
+ * with *cut its end and *i where the next one starts, false when the text ends
+ * first. */
+static bool sentence_end(const char *s, size_t len, size_t *i, size_t *cut)
+{
+    while (*i < len) {
+        size_t at = *i;
+        uint32_t c = filter_utf8_next(s, len, i);
+        if (c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029) {
+            *cut = at;
+            return true;
+        }
+        if (is_term(c) || (c == '.' && (*i >= len || filter_cp_is_space((uint32_t)(uint8_t)s[*i])))) {
+            size_t j = *i;
+            while (j < len) {   /* absorb following terminators and closers */
+                size_t k = j;
+                uint32_t d = filter_utf8_next(s, len, &k);
+                if (!(is_term(d) || is_closer(d) || d == '.')) break;
+                j = k;
+            }
+            *cut = *i = j;
+            return true;
+        }
+    }
+    return false;
+}
+
 JfStatus filter_text_sentences(FilterText *t)
 {
     if (t->have_sents) return JF_OK;
     t->n_sents = 0;
-    size_t a = 0, i = 0;
-    while (i < t->len) {
-        size_t at = i;
-        uint32_t c = filter_utf8_next(t->text, t->len, &i);
-        bool end = false;
-        size_t cut = i;
-        if (c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029) {
-            end = true;
-            cut = at;
-        } else if (is_term(c) || (c == '.' && (i >= t->len || filter_cp_is_space(
-                                                   (uint32_t)(uint8_t)t->text[i])))) {
-            end = true;
-            size_t j = i;
-            while (j < t->len) {   /* absorb following terminators and closers */
-                size_t k = j;
-                uint32_t d = filter_utf8_next(t->text, t->len, &k);
-                if (!(is_term(d) || is_closer(d) || d == '.')) break;
-                j = k;
-            }
-            cut = i = j;
-        }
-        if (!end) continue;
-        if (span_push(&t->sents, &t->n_sents, &t->sents_cap, t->text, a, cut) != JF_OK)
+    size_t a = 0, i = 0, k = 0, cut;
+    while (sentence_end(t->text, t->len, &i, &cut)) {
+        if (span_push(t, &t->sents, &t->n_sents, &t->sents_cap, &k, a, cut) != JF_OK)
             return JF_ENOMEM;
         a = i;
     }
-    if (span_push(&t->sents, &t->n_sents, &t->sents_cap, t->text, a, t->len) != JF_OK)
+    if (span_push(t, &t->sents, &t->n_sents, &t->sents_cap, &k, a, t->len) != JF_OK)
         return JF_ENOMEM;
     t->have_sents = true;
     return JF_OK;
+}
+
+static bool has_char(const char *s, size_t a, size_t b)
+{
+    for (size_t i = a; i < b;)
+        if (!filter_cp_is_space(filter_utf8_next(s, b, &i))) return true;
+    return false;
+}
+
+size_t filter_sentence_count(const char *s, size_t len)
+{
+    size_t n = 0, a = 0, i = 0, cut;
+    while (sentence_end(s, len, &i, &cut)) {
+        n += has_char(s, a, cut);
+        a = i;
+    }
+    return n + has_char(s, a, len);
 }
 
 JfStatus filter_text_words(FilterText *t)

@@ -477,17 +477,31 @@ static void out_of_memory(void **state)
         if (rc == JF_ENOMEM) assert_int_equal(filter_stats(f)->docs, 0);
     }
     filter_close(f);
-    /* and while loading: never a leak or crash */
-    for (uint64_t k = 1; k < 60; k++) {
+    /* C4's line pass (it rewrites into its own buffers) */
+    char path[512];
+    snprintf(path, sizeof path, "%s/filters/c4-en.ini", JF_TEST_SRC_DIR);
+    const char *en = "A title\nThe first line is here.[1]\nuse cookies now.\nOne. Two. Three.\n";
+    for (uint64_t k = 1; k < 100; k++) {
+        assert_int_equal(filter_open(path, NULL, 0, &f, &err), JF_OK);
         jf_alloc_fail_at(k);
-        char path[512];
-        snprintf(path, sizeof path, "%s/filters/swallow-ja.ini", JF_TEST_SRC_DIR);
-        Filter *g = NULL;
-        JfStatus rc = filter_open(path, NULL, 0, &g, &err);
+        JfStatus rc = filter_eval(f, "x", en, strlen(en), NULL, &v, &err);
         jf_alloc_fail_at(0);
-        assert_true(rc == JF_OK || rc == JF_ENOMEM || rc == JF_EIO);
-        filter_close(g);
+        assert_true(rc == JF_OK || rc == JF_ENOMEM);
+        if (rc == JF_ENOMEM) assert_int_equal(filter_stats(f)->docs, 0);
+        filter_close(f);
     }
+    /* and while loading: never a leak or crash */
+    static const char *const PROFILES[] = { "swallow-ja", "c4-en" };
+    for (size_t p = 0; p < 2; p++)
+        for (uint64_t k = 1; k < 60; k++) {
+            jf_alloc_fail_at(k);
+            snprintf(path, sizeof path, "%s/filters/%s.ini", JF_TEST_SRC_DIR, PROFILES[p]);
+            Filter *g = NULL;
+            JfStatus rc = filter_open(path, NULL, 0, &g, &err);
+            jf_alloc_fail_at(0);
+            assert_true(rc == JF_OK || rc == JF_ENOMEM || rc == JF_EIO);
+            filter_close(g);
+        }
 }
 
 static JfStatus load_ini(const char *ini, Filter **f, JfError *err)
@@ -609,6 +623,148 @@ static void footer_trim(void **state)
     assert_int_equal(v.results[2].outcome, FILTER_PASS);
     assert_int_equal((int)v.results[2].value, 75);   /* the body line only */
     filter_close(g);
+}
+
+/* footer_trim's limits come from the profile: lines, long_line, share. */
+static void footer_limits(void **state)
+{
+    (void)state;
+    static const char TAIL[] = BODY "お問い合わせ\nA\nCopyright\nB\n";   /* 2 of 4 are keywords */
+    static const struct {
+        const char *id, *keys;
+        size_t      kept;
+    } CASES_[] = {
+        { "footer-2.1", "", sizeof BODY - 2 },                      /* defaults: half, cut */
+        { "footer-2.2", "share = 0.51\n", sizeof TAIL - 1 },        /* just above half: kept */
+        { "footer-2.3", "lines = 3\n", sizeof BODY + 19 },          /* 3 lines: cut at Copyright */
+        { "footer-2.4", "lines = 2\n", sizeof BODY + 19 },
+        { "footer-2.5", "lines = 1\n", sizeof TAIL - 1 },           /* B alone: no keyword */
+        { "footer-2.6", "long_line = 0\n", sizeof TAIL - 1 },       /* B is "long": stop at once */
+        { "footer-2.7", "long_line = 8\n", sizeof TAIL - 1 },       /* Copyright (9) is body */
+        { "footer-2.8", "long_line = 9\n", sizeof BODY - 2 },
+    };
+    for (size_t i = 0; i < sizeof CASES_ / sizeof *CASES_; i++) {
+        char ini[256];
+        snprintf(ini, sizeof ini, "[footer_trim]\nfiles = footer.txt\n%s", CASES_[i].keys);
+        Filter *f;
+        FilterVerdict v;
+        measure_ini(&f, ini, TAIL, &v);
+        if (v.text_len != CASES_[i].kept)
+            fail_msg("%s: kept %zu bytes (want %zu)", CASES_[i].id, v.text_len, CASES_[i].kept);
+        filter_close(f);
+    }
+    static const char *const BAD[] = { "share = 1.5\n", "lines = 0\n", "long_line = -1\n",
+                                       "lines = x\n" };
+    for (size_t i = 0; i < sizeof BAD / sizeof *BAD; i++) {
+        char ini[256];
+        snprintf(ini, sizeof ini, "[footer_trim]\nfiles = footer.txt\n%s", BAD[i]);
+        Filter *f = NULL;
+        JfError err;
+        assert_int_equal(load_ini(ini, &f, &err), JF_EFORMAT);
+        assert_null(f);
+    }
+}
+
+/* C4's line pass: each step alone just below / above its threshold, the
+ * value (characters of dropped lines; 1/0; sentences) and the new text. */
+typedef struct {
+    const char *id, *ini, *text;
+    double      value;
+    bool        keep;
+    const char *out;    /* the verdict's text; NULL: unchanged */
+} C4Case;
+
+#define C4_S5 "One. Two. Three. Four. Five.\n"
+static const C4Case C4[] = {
+    { "c4-1.1", "[c4_line_max_word_len]\nchars = 5\n", "abcde fg h.\nabcdef g h.", 9, true,
+      "abcde fg h." },
+    { "c4-1.2", "[c4_line_max_word_len]\nchars = 6\n", "abcde fg h.\nabcdef g h.", 0, true,
+      NULL },
+    { "c4-2.1", "[c4_line_terminal_punct]\nenabled = 1\n", " a b c. \na b c\na b c...\na 'b'\n",
+      9, true, "a b c.\na 'b'" },
+    { "c4-2.2", "[c4_line_terminal_punct]\nenabled = 1\n", "x!\ny?\n\"z\"", 0, true, NULL },
+    { "c4-3.1", "[c4_line_min_words]\nwords = 3\n", "a b.\na b c.", 3, true, "a b c." },
+    { "c4-3.2", "[c4_line_min_words]\nwords = 2\n", "a b.\na b c.", 0, true, NULL },
+    { "c4-4.1", "[c4_citations]\nenabled = 1\n", "x[1] y[edit] z[citation needed] w[] v[a].",
+      3 + 6 + 16 + 2, true, "x y z w v[a]." },
+    { "c4-5.1", "[c4_lorem_ipsum]\nmax = 0\n", "Some LOREM IPSUM here.", 1, false, NULL },
+    { "c4-5.2", "[c4_lorem_ipsum]\nmax = 0\n", "Some lorem  ipsum here.", 0, true, NULL },
+    { "c4-5.3", "[c4_line_terminal_punct]\nenabled = 1\n[c4_lorem_ipsum]\nmax = 0\n",
+      "Lorem ipsum\nok then.", 0, true, "ok then." },
+    { "c4-6.1", "[c4_curly_bracket]\nmax = 0\n", "a { b", 1, false, NULL },
+    { "c4-6.2", "[c4_curly_bracket]\nmax = 0\n", "a } b", 0, true, NULL },
+    { "c4-6.3", "[c4_line_javascript]\nenabled = 1\n[c4_curly_bracket]\nmax = 0\n",
+      "Enable JavaScript {x}.\nok.", 0, true, "ok." },
+    { "c4-7.1", "[c4_line_javascript]\nenabled = 1\n", "Java script.\nJAVASCRIPT off.", 14, true,
+      "Java script." },
+    { "c4-8.1", "[c4_line_policy]\nenabled = 1\n", "We use cookies.\nWe eat cookies.", 13, true,
+      "We eat cookies." },
+    { "c4-8.2", "[c4_line_policy]\nenabled = 1\n", "Privacy Policy!\nTerms of Use.", 25, true, "" },
+    { "c4-9.1", "[c4_min_sentences]\nmin = 5\n", C4_S5, 5, true, NULL },
+    { "c4-9.2", "[c4_min_sentences]\nmin = 6\n", C4_S5, 5, false, NULL },
+    { "c4-9.3", "[c4_min_sentences]\nmin = 5\n", "One. Two.\nv3.14 e.g. x\n", 4, false, NULL },
+};
+
+static void c4_lines(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof C4 / sizeof *C4; i++) {
+        const C4Case *tc = &C4[i];
+        Filter *f;
+        FilterVerdict v;
+        const FilterRuleResult *r = measure_ini(&f, tc->ini, tc->text, &v);
+        if (fabs(r->value - tc->value) > 1e-9 || v.keep != tc->keep)
+            fail_msg("%s %s: value %g (want %g), %s", tc->id, r->rule, r->value, tc->value,
+                     v.keep ? "kept" : "rejected");
+        const char *want = tc->out ? tc->out : tc->text;
+        if (v.text_len != strlen(want) || memcmp(v.text, want, v.text_len) != 0)
+            fail_msg("%s: text \"%.*s\" (want \"%s\")", tc->id, (int)v.text_len, v.text, want);
+        assert_int_equal(v.edited, tc->out != NULL);
+        filter_close(f);
+    }
+}
+
+/* Steps together, in datatrove's order whatever the profile's; statistics of
+ * the lines and characters removed from kept documents. */
+static void c4_pass(void **state)
+{
+    (void)state;
+    static const char INI[] =
+        "[c4_min_sentences]\nmin = 2\n[c4_line_policy]\nenabled = 1\n"
+        "[c4_line_min_words]\nwords = 3\n[c4_line_terminal_punct]\nenabled = 1\n"
+        "[c4_citations]\nenabled = 1\n[ja_min_chars]\nmin = 10\n";
+    static const char TEXT[] = "Title\n  First line here.[2]  \nsee our privacy policy.\n"
+                               "Two words.\r\nLast line of it!\n";
+    Filter *f;
+    FilterVerdict v;
+    JfError err;
+    assert_int_equal(load_ini(INI, &f, &err), JF_OK);
+    assert_int_equal(filter_eval(f, "a", TEXT, strlen(TEXT), NULL, &v, &err), JF_OK);
+    assert_true(v.keep);
+    assert_string_equal(v.text, "First line here.\nLast line of it!");
+    assert_int_equal(v.cut_lines, 3);
+    assert_int_equal(v.trimmed_chars, 5 + 3 + 20 + 9);
+    assert_int_equal((int)v.results[6].value, 27);   /* ja_min_chars sees the new text */
+    const FilterStats *s = filter_stats(f);
+    assert_string_equal(s->rules[2].name, "c4_line_policy");
+    assert_int_equal(s->rules[2].lines_cut, 1);
+    assert_int_equal(s->rules[2].chars_cut, 20);
+    assert_int_equal(s->rules[5].chars_cut, 3);      /* c4_citations: "[2]" */
+    assert_int_equal(s->rules[5].lines_cut, 0);
+    assert_int_equal(s->rules[5].docs_edited, 1);
+    /* a rejected document is not counted as edited; JSON keeps the edit counts */
+    assert_int_equal(filter_eval(f, "b", "Too short.", 10, NULL, &v, &err), JF_OK);
+    assert_false(v.keep);
+    assert_int_equal(filter_stats(f)->rules[4].docs_edited, 1);
+    char *json = filter_stats_to_json(filter_stats(f));
+    FilterStats t;
+    assert_int_equal(filter_stats_init(&t, f), JF_OK);
+    assert_int_equal(filter_stats_add_json(&t, json, &err), JF_OK);
+    assert_int_equal(t.rules[2].chars_cut, 20);
+    assert_int_equal(t.rules[4].lines_cut, 1);
+    free(json);
+    filter_stats_free(&t);
+    filter_close(f);
 }
 
 /* The dictionary comes from an INI named by the rule's "mecab" key; a missing
@@ -775,6 +931,9 @@ int main(void)
         cmocka_unit_test(zstd_window),
         cmocka_unit_test(pattern_overlap),
         cmocka_unit_test(footer_trim),
+        cmocka_unit_test(footer_limits),
+        cmocka_unit_test(c4_lines),
+        cmocka_unit_test(c4_pass),
         cmocka_unit_test(mecab_dictionary),
         cmocka_unit_test(statistics),
         cmocka_unit_test(matcher_and_hosts),
