@@ -8,21 +8,28 @@
  * same manifest content: a finished run is skipped; anything else changes
  * the manifest, so the database sends the task back to pending. Phase 1
  * is checkpointed in DIR/tmp/phase1-R-of-N, keyed by the manifest's
- * checksum, so a killed run resumes at phase 2. The work itself is the
- * dedup library's (src/dedup/dedup.h).
+ * checksum, as it goes, so a killed run resumes where its last checkpoint
+ * was (at phase 2 once phase 1 is complete). The work itself is the dedup
+ * library's (src/dedup/dedup.h).
  *
  * Under `mpirun -n N` (detected from the launcher's environment; alone, no
- * MPI) every rank reads every input but signs only its share of the
- * documents (dedup.h); rank 0 alone keeps the run database and writes the
- * outputs, which are byte-identical for any N. An error on any rank is
- * reported by that rank and turned into MPI_Abort, so no rank hangs. */
+ * MPI) each rank reads and writes only its share of the inputs (a
+ * contiguous range, balanced by size: rank_inputs); the library numbers
+ * the documents and shares the clustering. Rank 0 alone keeps the run
+ * database and joins the ranks' parts of duplicates.tsv; the outputs are
+ * byte-identical for any N. An error on any rank is reported by that rank
+ * and turned into MPI_Abort, so no rank hangs. */
 #include <dirent.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -38,6 +45,7 @@ typedef struct {
     bool         force;
     bool         quiet;
     bool         stop_after_signatures;   /* hidden test option: act as if killed after phase 1 */
+    uint64_t     stop_after_checkpoint;   /* hidden test option: ... after the K-th checkpoint */
     char         key[64];                 /* the manifest's checksum: keys the phase-1 checkpoint */
     JfPathList   inputs;
 } DedupArgs;
@@ -52,9 +60,9 @@ static void usage(FILE *f)
         "documents go to DIR/<input>.jsonl.zst, in input order; DIR/duplicates.tsv has one\n"
         "line per removed document: id, cluster, kept id, exact|near. Statistics are printed\n"
         "and stored in DIR/jaforge.db; a finished run with the same inputs and options is\n"
-        "skipped, and a killed run resumes after its signature phase (DIR/tmp/phase1-*).\n"
-        "Under `mpirun -n N` the ranks share the signatures and the clustering; the outputs\n"
-        "are byte-identical for any N (docs/dedup.md).\n"
+        "skipped, and a killed run resumes from its last checkpoint (DIR/tmp/phase1-*).\n"
+        "Under `mpirun -n N` each rank reads and writes its share of the inputs and the\n"
+        "ranks share the clustering; the outputs are byte-identical for any N (docs/dedup.md).\n"
         "\n"
         "options:\n"
         "  -o, --out DIR         output directory (required)\n"
@@ -67,7 +75,8 @@ static void usage(FILE *f)
         "  --exact-only          exact duplicates only\n"
         "  --keep POLICY         first (default), newest (by created) or longest\n"
         "  --verify J            join LSH candidates only when their true Jaccard >= J\n"
-        "  --mem BYTES           memory for the sort buffers (K/M/G suffix; default 256M)\n"
+        "  --mem BYTES           memory for sort buffers and per-document arrays (9 bytes per\n"
+        "                        document), per rank (K/M/G suffix; default 256M)\n"
         "  --force               redo a finished run (and ignore a phase checkpoint)\n"
         "  -q, --quiet           no progress display\n"
         "  -h, --help            this text\n");
@@ -143,8 +152,11 @@ static int parse_opt(int c, DedupArgs *a)
     case 'M': return parse_mem(optarg, &o->mem);
     case 'F': a->force = true; return 0;
     case 'T':
+        if (!strncmp(optarg, "checkpoint:", 11) && (a->stop_after_checkpoint = strtoull(optarg + 11, &end, 10)) > 0
+            && !*end)
+            return 0;
         if (strcmp(optarg, "signatures") != 0) {
-            cli_errorf("--stop-after: only 'signatures'");
+            cli_errorf("--stop-after: 'signatures' or 'checkpoint:K'");
             return -1;
         }
         a->stop_after_signatures = true;
@@ -229,25 +241,56 @@ static JfStatus manifest_write(const DedupArgs *a, const char *path, JfError *er
 
 /* ---- phases ---- */
 
-/* Reads every document of every input in order, calling fn(ctx, input, doc).
- * A malformed line is reported and skipped (in both passes alike, so the
- * document indices agree). */
+/* This rank's share of the inputs, [*lo, *hi): contiguous, in input order,
+ * cut where the running total of input bytes crosses r/N of all (an input
+ * goes to the rank its middle byte falls in). The same on every rank. */
+static void rank_inputs(const DedupArgs *a, size_t *lo, size_t *hi)
+{
+    int ranks = a->opt.ranks > 1 ? a->opt.ranks : 1;
+    size_t n = a->inputs.count;
+    unsigned __int128 total = 0, before = 0;
+    uint64_t *size = calloc(n ? n : 1, sizeof *size);
+    for (size_t i = 0; size && i < n; i++) {
+        struct stat sb;
+        size[i] = stat(a->inputs.paths[i], &sb) == 0 && sb.st_size > 0 ? (uint64_t)sb.st_size : 1;
+        total += size[i];
+    }
+    *lo = n, *hi = n;
+    bool lo_set = false;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t s = size ? size[i] : 1;
+        unsigned __int128 mid = 2 * before + s;   /* twice the middle byte's offset */
+        int owner = (int)(mid * (unsigned)ranks / (2 * (total ? total : n)));
+        if (owner >= ranks) owner = ranks - 1;
+        before += s;
+        if (owner == a->opt.rank && !lo_set) *lo = i, lo_set = true;
+        if (owner > a->opt.rank) { *hi = i; break; }
+    }
+    if (!lo_set) *lo = *hi;
+    free(size);
+}
+
+/* Reads the documents of inputs from .. to-1 in order, calling fn(ctx,
+ * input, doc), but not for the first `skip` documents of input `from`. A
+ * malformed line is reported (when bad is given) and skipped, in every pass
+ * alike, so the document indices agree. */
 typedef JfStatus DocFn(void *ctx, size_t input, const JfDoc *doc, JfError *err);
 
-static JfStatus for_each_doc(const DedupArgs *a, CliProgress *pg, uint64_t *bad, DocFn *fn,
-                             void *ctx, JfError *err)
+static JfStatus for_each_doc(const DedupArgs *a, size_t from, size_t to, uint64_t skip,
+                             CliProgress *pg, uint64_t *bad, DocFn *fn, void *ctx, JfError *err)
 {
     JfStatus rc = JF_OK;
     uint64_t docs = 0;
-    for (size_t i = 0; rc == JF_OK && i < a->inputs.count; i++) {
+    for (size_t i = from; rc == JF_OK && i < to; i++) {
         JfDocReader *r = NULL;
         JfDoc d;
         jf_doc_init(&d);
         rc = jf_docreader_open(a->inputs.paths[i], 0, &r, err);
-        while (rc == JF_OK) {
+        for (uint64_t k = 0; rc == JF_OK; k++) {
             JfStatus n = jf_docreader_next(r, &d, err);
-            if (n == JF_EFORMAT) { if (bad) { cli_report(err); (*bad)++; } continue; }
+            if (n == JF_EFORMAT) { if (bad) { cli_report(err); (*bad)++; } k--; continue; }
             if (n != JF_ROW) { rc = n == JF_DONE ? JF_OK : n; break; }
+            if (i == from && k < skip) continue;
             rc = fn(ctx, i, &d, err);
             if (++docs % 4096 == 0) cli_progress_update(pg, docs, NULL);
         }
@@ -257,26 +300,37 @@ static JfStatus for_each_doc(const DedupArgs *a, CliProgress *pg, uint64_t *bad,
     return rc;
 }
 
+typedef struct {
+    Dedup   *dd;
+    uint64_t stop_at;   /* --stop-after checkpoint:K (0: no) */
+} AddCtx;
+
 static JfStatus add_doc(void *ctx, size_t input, const JfDoc *doc, JfError *err)
 {
-    (void)input;
-    return dedup_add(ctx, doc, err);
+    AddCtx *c = ctx;
+    JfStatus rc = dedup_input_begin(c->dd, (uint32_t)input, err);
+    if (rc == JF_OK) rc = dedup_add(c->dd, doc, err);
+    if (rc == JF_OK && c->stop_at && dedup_checkpoints(c->dd) >= c->stop_at)
+        rc = jf_error_set(err, JF_EINTERNAL, NULL, JF_OFFSET_UNKNOWN,
+                          "dedup: stopped after checkpoint %llu (--stop-after, a test option)",
+                          (unsigned long long)c->stop_at);
+    return rc;
 }
 
 typedef struct {
-    const DedupArgs *a;
-    Dedup           *dd;
-    JfDocWriter    **w;        /* one per input */
-    FILE            *tsv;
-    uint64_t         index;
+    Dedup       *dd;
+    JfDocWriter *w;
+    FILE        *tsv;
+    uint64_t     index;    /* global index of the next document */
 } WriteCtx;
 
 static JfStatus write_doc(void *ctx, size_t input, const JfDoc *doc, JfError *err)
 {
+    (void)input;
     WriteCtx *c = ctx;
     DedupFate f;
     dedup_fate(c->dd, c->index++, &f);
-    if (f.kind == DEDUP_KEPT) return jf_docwriter_write(c->w[input], doc, err);
+    if (f.kind == DEDUP_KEPT) return jf_docwriter_write(c->w, doc, err);
     char kept[1024];
     JfStatus rc = dedup_doc_id(c->dd, f.kept, kept, sizeof kept, err);
     if (rc == JF_OK)
@@ -285,33 +339,82 @@ static JfStatus write_doc(void *ctx, size_t input, const JfDoc *doc, JfError *er
     return rc;
 }
 
-static JfStatus write_outputs(const DedupArgs *a, Dedup *dd, CliProgress *pg, json_t *outs, JfError *err)
+static void output_path(const DedupArgs *a, size_t i, char *out, size_t cap)
 {
-    WriteCtx c = { .a = a, .dd = dd };
-    char tsv_path[PATH_MAX + 32], tmp_path[PATH_MAX + 48];
+    char stem[PATH_MAX];
+    cli_output_stem(&a->inputs, i, stem, sizeof stem);
+    snprintf(out, cap, "%s/%s.jsonl.zst", a->out_dir, stem);
+}
+
+/* Phase 3 for inputs lo .. hi-1: their kept documents, one output open at a
+ * time, and their lines of duplicates.tsv into tsv_path. */
+static JfStatus write_share(const DedupArgs *a, Dedup *dd, size_t lo, size_t hi,
+                            const char *tsv_path, CliProgress *pg, JfError *err)
+{
+    WriteCtx c = { .dd = dd, .index = dedup_first(dd) };
+    c.tsv = fopen(tsv_path, "w");
+    JfStatus rc = c.tsv ? JF_OK : jf_error_set(err, JF_EIO, tsv_path, JF_OFFSET_UNKNOWN, "cannot create");
+    for (size_t i = lo; rc == JF_OK && i < hi; i++) {
+        char path[PATH_MAX + 300];
+        output_path(a, i, path, sizeof path);
+        rc = jf_docwriter_open(path, 3, &c.w, err);
+        if (rc == JF_OK) rc = for_each_doc(a, i, i + 1, 0, pg, NULL, write_doc, &c, err);
+        if (rc == JF_OK) rc = jf_docwriter_commit(c.w, err);
+        jf_docwriter_close(c.w);
+        c.w = NULL;
+    }
+    if (c.tsv && fclose(c.tsv) != 0 && rc == JF_OK)
+        rc = jf_error_set(err, JF_EIO, tsv_path, JF_OFFSET_UNKNOWN, "write failed");
+    return rc;
+}
+
+/* Rank 0, once every rank wrote its share: the parts of duplicates.tsv
+ * (tmp/duplicates-R.tsv) concatenated in rank order into tmp_path. */
+static JfStatus join_parts(const DedupArgs *a, const char *tmp, const char *tmp_path, JfError *err)
+{
+    FILE *out = fopen(tmp_path, "w");
+    JfStatus rc = out ? JF_OK : jf_error_set(err, JF_EIO, tmp_path, JF_OFFSET_UNKNOWN, "cannot create");
+    char buf[1 << 16], part[PATH_MAX + 64];
+    for (int r = 0; rc == JF_OK && r < a->opt.ranks; r++) {
+        snprintf(part, sizeof part, "%s/duplicates-%d.tsv", tmp, r);
+        FILE *in = fopen(part, "r");
+        if (!in) { rc = jf_error_set(err, JF_EIO, part, JF_OFFSET_UNKNOWN, "cannot open"); break; }
+        for (size_t n; (n = fread(buf, 1, sizeof buf, in)) > 0;)
+            if (fwrite(buf, 1, n, out) != n) rc = jf_error_set(err, JF_EIO, tmp_path, JF_OFFSET_UNKNOWN, "write failed");
+        if (ferror(in)) rc = jf_error_set(err, JF_EIO, part, JF_OFFSET_UNKNOWN, "read failed");
+        fclose(in);
+        unlink(part);
+    }
+    if (out && fclose(out) != 0 && rc == JF_OK)
+        rc = jf_error_set(err, JF_EIO, tmp_path, JF_OFFSET_UNKNOWN, "write failed");
+    return rc;
+}
+
+/* Phase 3 on every rank (its inputs), then rank 0 completes duplicates.tsv
+ * and lists every output in outs. */
+static JfStatus write_outputs(const DedupArgs *a, Dedup *dd, const char *tmp, CliProgress *pg,
+                              json_t *outs, JfError *err)
+{
+    bool mpi = a->opt.ranks > 1;
+    size_t lo, hi;
+    rank_inputs(a, &lo, &hi);
+    char tsv_path[PATH_MAX + 32], tmp_path[PATH_MAX + 64], part[PATH_MAX + 64];
     snprintf(tsv_path, sizeof tsv_path, "%s/duplicates.tsv", a->out_dir);
     snprintf(tmp_path, sizeof tmp_path, "%s.tmp", tsv_path);
-    c.w = calloc(a->inputs.count, sizeof *c.w);
-    c.tsv = fopen(tmp_path, "w");
-    JfStatus rc = c.w && c.tsv ? JF_OK
-        : jf_error_set(err, JF_EIO, tmp_path, JF_OFFSET_UNKNOWN, "cannot create");
-    for (size_t i = 0; rc == JF_OK && i < a->inputs.count; i++) {
-        char stem[PATH_MAX], path[PATH_MAX + 300];
-        cli_output_stem(&a->inputs, i, stem, sizeof stem);
-        snprintf(path, sizeof path, "%s/%s.jsonl.zst", a->out_dir, stem);
-        rc = jf_docwriter_open(path, 3, &c.w[i], err);
-        json_array_append_new(outs, json_string(path));
-    }
-    if (rc == JF_OK) rc = for_each_doc(a, pg, NULL, write_doc, &c, err);
-    for (size_t i = 0; rc == JF_OK && i < a->inputs.count; i++) rc = jf_docwriter_commit(c.w[i], err);
-    if (c.tsv && fclose(c.tsv) != 0 && rc == JF_OK)
-        rc = jf_error_set(err, JF_EIO, tmp_path, JF_OFFSET_UNKNOWN, "write failed");
+    snprintf(part, sizeof part, "%s/duplicates-%d.tsv", tmp, a->opt.rank);
+    JfStatus rc = write_share(a, dd, lo, hi, mpi ? part : tmp_path, pg, err);
+    if (rc == JF_OK && mpi) MPI_Barrier(MPI_COMM_WORLD);   /* every share is written */
+    if (a->opt.rank != 0) return rc;
+    if (rc == JF_OK && mpi) rc = join_parts(a, tmp, tmp_path, err);
     if (rc == JF_OK && rename(tmp_path, tsv_path) != 0)
         rc = jf_error_set(err, JF_EIO, tsv_path, JF_OFFSET_UNKNOWN, "cannot rename");
     if (rc != JF_OK) unlink(tmp_path);
+    for (size_t i = 0; i < a->inputs.count; i++) {
+        char path[PATH_MAX + 300];
+        output_path(a, i, path, sizeof path);
+        json_array_append_new(outs, json_string(path));
+    }
     json_array_append_new(outs, json_string(tsv_path));
-    for (size_t i = 0; c.w && i < a->inputs.count; i++) jf_docwriter_close(c.w[i]);
-    free(c.w);
     return rc;
 }
 
@@ -324,9 +427,10 @@ static void print_stats(const DedupStats *st, uint64_t bad)
             st->docs_in ? 100.0 * (double)(st->docs_in - st->docs_out) / (double)st->docs_in : 0.0,
             (unsigned long long)bad);
     fprintf(stderr, "jaforge: dedup: %llu clusters; %llu LSH candidates, %llu rejected by --verify; "
-            "%llu sort runs spilled\n", (unsigned long long)st->clusters,
-            (unsigned long long)st->candidates, (unsigned long long)st->verify_rejected,
-            (unsigned long long)st->runs_spilled);
+            "%llu sort runs spilled; %llu bytes of memory planned at most\n",
+            (unsigned long long)st->clusters, (unsigned long long)st->candidates,
+            (unsigned long long)st->verify_rejected, (unsigned long long)st->runs_spilled,
+            (unsigned long long)st->mem_planned);
     fprintf(stderr, "jaforge: dedup: cluster sizes:");
     for (size_t i = 0; i < DEDUP_HIST_BUCKETS; i++)
         if (st->hist[i])
@@ -355,35 +459,42 @@ static void remove_stale_checkpoints(const char *tmp)
     if (dh) closedir(dh);
 }
 
-/* Phase 1 from a checkpoint when every rank has one, else from the inputs
- * (then checkpointed). The checkpoint lives in DIR/tmp/phase1-R-of-N. */
+/* Phase 1 on this rank's inputs, from its checkpoint in DIR/tmp/phase1-R-of-N
+ * when there is one (complete: nothing to read; part-way: going on where it
+ * stopped), else from the start; then checkpointed as complete. */
 static JfStatus phase1(const DedupArgs *a, const char *dir, Dedup **dd, uint64_t *bad, JfError *err)
 {
     int rank = a->opt.rank, ranks = a->opt.ranks > 1 ? a->opt.ranks : 1;
     char key[128];
     snprintf(key, sizeof key, "%s/%d/%d", a->key, rank, ranks);
-    bool resumed = false;
-    JfStatus rc = dedup_open_dir(&a->opt, dir, key, !a->force, dd, &resumed, err);
+    JfStatus rc = dedup_open_dir(&a->opt, dir, key, !a->force, dd, err);
     if (rc != JF_OK) return rc;
-    if (ranks > 1) {   /* resume only if every rank can; else all start over */
-        int mine = resumed, all = 0;
-        MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
-        if (resumed && !all) {
-            dedup_close(*dd);
-            *dd = NULL;
-            rc = dedup_open_dir(&a->opt, dir, key, false, dd, &resumed, err);
-            if (rc != JF_OK) return rc;
-        }
-    }
-    if (resumed) {
-        if (rank == 0 && !a->quiet)
+    bool talk = !a->quiet && rank == 0;
+    uint64_t done = dedup_count(*dd);
+    if (dedup_phase1_complete(*dd)) {
+        if (talk)
             fprintf(stderr, "jaforge: dedup: resumed: the signature phase (%llu docs) was done by "
-                    "an earlier run (%s)\n", (unsigned long long)dedup_count(*dd), dir);
+                    "an earlier run (%s)\n", (unsigned long long)done, dir);
         return JF_OK;
     }
+    size_t lo, hi;
+    rank_inputs(a, &lo, &hi);
+    uint32_t at;
+    uint64_t skip;
+    dedup_resume_point(*dd, &at, &skip);
+    if (done > 0 && at >= lo && at < hi) {
+        if (talk)
+            fprintf(stderr, "jaforge: dedup: resumed: signatures of %llu docs were done by an "
+                    "earlier run; going on at document %llu of %s\n", (unsigned long long)done,
+                    (unsigned long long)skip, a->inputs.paths[at]);
+        lo = at;
+    } else {
+        skip = 0;
+    }
     CliProgress pg;
-    cli_progress_start(&pg, "dedup: signatures", "docs", 0, a->quiet || rank != 0);
-    rc = for_each_doc(a, &pg, rank == 0 ? bad : NULL, add_doc, *dd, err);
+    AddCtx c = { .dd = *dd, .stop_at = a->stop_after_checkpoint };
+    cli_progress_start(&pg, "dedup: signatures", "docs", 0, !talk);
+    rc = for_each_doc(a, lo, hi, skip, &pg, bad, add_doc, &c, err);
     cli_progress_finish(&pg, NULL);
     if (rc == JF_OK) rc = dedup_checkpoint(*dd, err);
     if (rc == JF_OK && a->stop_after_signatures) {
@@ -392,6 +503,27 @@ static JfStatus phase1(const DedupArgs *a, const char *dir, Dedup **dd, uint64_t
                           "dedup: stopped after the signature phase (--stop-after, a test option)");
     }
     return rc;
+}
+
+/* Wall and CPU (user + system) seconds since the process started. */
+static void clock_now(double *wall, double *cpu)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    *wall = (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    *cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+        + 1e-6 * (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+/* Each rank's seconds per phase (wall, CPU), so a run on a shared machine
+ * can be judged by CPU time and the ranks' balance seen. */
+static void print_times(const DedupArgs *a, const double *wall, const double *cpu)
+{
+    fprintf(stderr, "jaforge: dedup: rank %d: signatures %.1f s (CPU %.1f), cluster %.1f s (CPU %.1f), "
+            "write %.1f s (CPU %.1f)\n", a->opt.rank, wall[1] - wall[0], cpu[1] - cpu[0],
+            wall[2] - wall[1], cpu[2] - cpu[1], wall[3] - wall[2], cpu[3] - cpu[2]);
 }
 
 /* The three phases. *stats_json: the statistics (free()). */
@@ -404,14 +536,24 @@ static JfStatus dedup_run(const DedupArgs *a, char **outputs_json, char **stats_
     Dedup *dd = NULL;
     uint64_t bad = 0;
     CliProgress pg;
-    bool lead = a->opt.rank == 0;   /* under MPI only rank 0 talks and writes */
+    bool lead = a->opt.rank == 0;   /* under MPI only rank 0 talks */
+    double wall[4], cpu[4];
+    clock_now(&wall[0], &cpu[0]);
     JfStatus rc = jf_fs_mkdir_p(tmp, err);
     if (rc == JF_OK) rc = phase1(a, dir, &dd, &bad, err);
+    clock_now(&wall[1], &cpu[1]);
     if (rc == JF_OK) rc = dedup_cluster(dd, err);
+    clock_now(&wall[2], &cpu[2]);
+    if (rc == JF_OK && a->opt.ranks > 1) {
+        uint64_t mine = bad;
+        MPI_Allreduce(&mine, &bad, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    }
     json_t *outs = json_array();
     cli_progress_start(&pg, "dedup: write", "docs", dd ? dedup_count(dd) : 0, a->quiet || !lead);
-    if (rc == JF_OK && lead) rc = write_outputs(a, dd, &pg, outs, err);
+    if (rc == JF_OK) rc = write_outputs(a, dd, tmp, &pg, outs, err);
     cli_progress_finish(&pg, NULL);
+    clock_now(&wall[3], &cpu[3]);
+    if (rc == JF_OK && !a->quiet) print_times(a, wall, cpu);
     if (rc == JF_OK && lead) {
         if (!a->quiet) print_stats(dedup_stats(dd), bad);
         *stats_json = dedup_stats_to_json(dedup_stats(dd));
@@ -473,12 +615,6 @@ static JfStatus run_task(DedupArgs *a, RunDb *db, JfError *err)
     return rc;
 }
 
-/* Launched by an MPI starter (Open MPI, PMI, PMIx)? Then MPI_Init; alone, no MPI. */
-static bool mpi_launched(void)
-{
-    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
-}
-
 /* Rank 0: the run database, the manifest, the task, and its share of the work. */
 static JfStatus lead_main(DedupArgs *a, int argc, char **argv, JfError *err)
 {
@@ -517,15 +653,19 @@ static JfStatus worker_main(DedupArgs *a, JfError *err)
 
 int cli_dedup_main(int argc, char **argv)
 {
+#ifdef M_MMAP_THRESHOLD
+    /* --mem bounds what the stage holds, so what it frees must leave the
+     * process: glibc raises its mmap threshold to the size of each freed
+     * mapping (the sort buffer), after which the merge buffers come from
+     * the heap and stay resident once freed. A fixed threshold keeps every
+     * large buffer an mmap that munmap gives back. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
     DedupArgs a = { 0 };
     dedup_options_init(&a.opt);
     jf_pathlist_init(&a.inputs);
-    bool mpi = mpi_launched();
-    if (mpi) {
-        MPI_Init(&argc, &argv);
-        MPI_Comm_rank(MPI_COMM_WORLD, &a.opt.rank);
-        MPI_Comm_size(MPI_COMM_WORLD, &a.opt.ranks);
-    }
+    /* Launched by an MPI starter: MPI, nested under `jaforge run`'s (cli_mpi.c). */
+    cli_mpi_begin(&argc, &argv, &a.opt.rank, &a.opt.ranks);
     int p = parse_args(argc, argv, &a);   /* the same on every rank: no rank goes on alone */
     int code;
     if (p != 0) {
@@ -536,9 +676,9 @@ int cli_dedup_main(int argc, char **argv)
         JfStatus rc = a.opt.rank == 0 ? lead_main(&a, argc, argv, &err) : worker_main(&a, &err);
         code = cli_exit_code(rc);
         /* The failing rank has reported; MPI_Abort ends the ranks waiting in a collective. */
-        if (rc != JF_OK && a.opt.ranks > 1) MPI_Abort(MPI_COMM_WORLD, code);
+        if (rc != JF_OK) cli_mpi_abort(code);
     }
     jf_pathlist_free(&a.inputs);
-    if (mpi) MPI_Finalize();
+    cli_mpi_end();
     return code;
 }

@@ -1,6 +1,9 @@
-/* dedup.c: the phases of the dedup stage (dedup.h). Per-document facts live
- * in one growable array; ids and (with --verify) shingle sets go to side
- * files under the stage's temporary folder and are read back with pread. */
+/* dedup.c: the phases of the dedup stage (dedup.h): adding documents
+ * (phase 1: their facts, ids and shingle sets appended to files, their key
+ * records to the external sort) and walking the merged key records into
+ * the union-find (phase 2). Choosing the kept documents is dedup_choose.c's,
+ * the files of all ranks are read through dedup_facts.c, checkpoints are
+ * dedup_state.c's, MPI is dedup_mpi.c's. */
 #include "dedup.h"
 
 #include <errno.h>
@@ -44,6 +47,8 @@ static JfStatus dedup_alloc(const DedupOptions *o, Dedup **out, JfError *err)
     Dedup *d = jf_calloc(1, sizeof *d);
     if (!d) return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "dedup: out of memory");
     d->o = *o;
+    if (d->o.mem < DEDUP_MEM_MIN) d->o.mem = DEDUP_MEM_MIN;
+    if (d->o.ranks < 1) d->o.ranks = 1;
     JfStatus rc = JF_OK;
     if (o->near) {
         rc = minhash_open(&o->mh, &d->mh, err);
@@ -60,22 +65,23 @@ static JfStatus dedup_alloc(const DedupOptions *o, Dedup **out, JfError *err)
     return JF_OK;
 }
 
-size_t dedup_sort_mem(const Dedup *d)
+void dedup_mem_note(Dedup *d, size_t bytes)
 {
-    /* Under MPI half the budget is this rank's own sort; the exchange takes the rest. */
-    return d->o.ranks > 1 ? d->o.mem / 2 : d->o.mem;
+    if (bytes > d->st.mem_planned) d->st.mem_planned = bytes;
 }
 
 JfStatus dedup_side_open(Dedup *d, const char *mode, JfError *err)
 {
+    snprintf(d->facts_path, sizeof d->facts_path, "%s/facts.bin", d->dir);
     snprintf(d->ids_path, sizeof d->ids_path, "%s/ids.bin", d->dir);
     snprintf(d->sh_path, sizeof d->sh_path, "%s/shingles.bin", d->dir);
     bool verify = d->o.near && d->o.verify > 0;
-    d->ids_f = fopen(d->ids_path, mode);
+    const char *bad = d->facts_path;
+    if ((d->facts_f = fopen(d->facts_path, mode)) != NULL) bad = d->ids_path;
+    if (d->facts_f && (d->ids_f = fopen(d->ids_path, mode)) != NULL) bad = d->sh_path;
     if (verify && d->ids_f) d->sh_f = fopen(d->sh_path, mode);
     if (!d->ids_f || (verify && !d->sh_f))
-        return jf_error_set(err, JF_EIO, d->ids_f ? d->sh_path : d->ids_path, JF_OFFSET_UNKNOWN,
-                            "cannot open: %s", strerror(errno));
+        return jf_error_set(err, JF_EIO, bad, JF_OFFSET_UNKNOWN, "cannot open: %s", strerror(errno));
     return JF_OK;
 }
 
@@ -89,7 +95,7 @@ JfStatus dedup_open(const DedupOptions *o, const char *tmp_dir, Dedup **out, JfE
         rc = jf_error_set(err, JF_EIO, d->dir, JF_OFFSET_UNKNOWN, "cannot make folder: %s", strerror(errno));
         d->dir[0] = 0;
     }
-    if (rc == JF_OK) rc = extsort_open(d->dir, dedup_sort_mem(d), &d->sort, err);
+    if (rc == JF_OK) rc = extsort_open(d->dir, d->o.mem, &d->sort, err);
     if (rc == JF_OK) rc = dedup_side_open(d, "w+b", err);
     if (rc != JF_OK) {
         dedup_close(d);
@@ -100,17 +106,16 @@ JfStatus dedup_open(const DedupOptions *o, const char *tmp_dir, Dedup **out, JfE
 }
 
 JfStatus dedup_open_dir(const DedupOptions *o, const char *dir, const char *key, bool resume,
-                        Dedup **out, bool *resumed, JfError *err)
+                        Dedup **out, JfError *err)
 {
     *out = NULL;
-    *resumed = false;
     Dedup *d;
     JfStatus rc = dedup_alloc(o, &d, err);
     if (rc != JF_OK) return rc;
     d->persist = true;
     snprintf(d->dir, sizeof d->dir, "%s", dir);
     snprintf(d->key, sizeof d->key, "%s", key);
-    rc = dedup_state_load(d, resume, resumed, err);
+    rc = dedup_state_load(d, resume, err);
     if (rc != JF_OK) {
         dedup_close(d);
         return rc;
@@ -119,34 +124,60 @@ JfStatus dedup_open_dir(const DedupOptions *o, const char *dir, const char *key,
     return JF_OK;
 }
 
+static void side_close(Dedup *d)
+{
+    if (d->facts_f) fclose(d->facts_f);
+    if (d->ids_f) fclose(d->ids_f);
+    if (d->sh_f) fclose(d->sh_f);
+    d->facts_f = d->ids_f = d->sh_f = NULL;
+}
+
 void dedup_close(Dedup *d)
 {
     if (!d) return;
     extsort_close(d->sort);
     minhash_close(d->mh);
+    side_close(d);
+    dedup_store_close(&d->store);
     /* A persistent Dedup keeps its files for a resume; dedup_state_remove deletes them. */
-    if (d->ids_f) fclose(d->ids_f);
-    if (d->sh_f) fclose(d->sh_f);
-    if (!d->persist) {
-        if (d->ids_f) unlink(d->ids_path);
-        if (d->sh_f) unlink(d->sh_path);
-        if (d->dir[0]) rmdir(d->dir);
+    if (!d->persist && d->dir[0]) {
+        unlink(d->facts_path);
+        unlink(d->ids_path);
+        unlink(d->sh_path);
+        rmdir(d->dir);
     }
     jf_free(d->sig);
     jf_free(d->keys);
-    jf_free(d->docs);
+    jf_free(d->parent);
+    jf_free(d->kept);
+    jf_free(d->fate);
     jf_free(d->va);
     jf_free(d->vb);
     jf_free(d);
 }
 
+bool dedup_phase1_complete(const Dedup *d) { return d->complete; }
+uint64_t dedup_checkpoints(const Dedup *d) { return d->checkpoints; }
+
+void dedup_resume_point(const Dedup *d, uint32_t *input, uint64_t *skip)
+{
+    *input = d->input;
+    *skip = d->input_docs;
+}
+
+JfStatus dedup_checkpoint(Dedup *d, JfError *err)
+{
+    if (!d->persist || d->clustered)
+        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
+                            "dedup: checkpoint of a temporary run");
+    if (d->complete) return JF_OK;   /* its checkpoint is what it was loaded from */
+    return dedup_state_save(d, true, err);
+}
+
 /* ---- phase 1 ---- */
 
-static uint16_t group_of(Dedup *d, const JfDoc *doc)
+static uint16_t group_slot(DedupStats *st, const char *src, const char *lang)
 {
-    const char *src = doc->source ? doc->source : "";
-    const char *lang = doc->lang ? doc->lang : "";
-    DedupStats *st = &d->st;
     for (size_t g = 0; g < st->n_groups; g++)
         if (!strcmp(st->groups[g].source, src) && !strcmp(st->groups[g].lang, lang)) return (uint16_t)g;
     if (st->n_groups == DEDUP_MAX_GROUPS) {   /* the last slot collects the rest */
@@ -160,136 +191,133 @@ static uint16_t group_of(Dedup *d, const JfDoc *doc)
     return (uint16_t)st->n_groups++;
 }
 
-JfStatus dedup_docs_reserve(Dedup *d, JfError *err)
+uint16_t dedup_group_slot(DedupStats *st, const char *source, const char *lang)
 {
-    if (d->n < d->cap) return JF_OK;
-    if (d->n >= UINT32_MAX)
-        return jf_error_set(err, JF_ETOOBIG, NULL, JF_OFFSET_UNKNOWN, "dedup: more than 2^32-1 documents");
-    size_t cap = d->cap ? d->cap * 2 : 4096;
-    DocInfo *p = jf_realloc(d->docs, cap * sizeof *p);
-    if (!p) return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "dedup: out of memory");
-    d->docs = p;
-    d->cap = cap;
-    return JF_OK;
+    return group_slot(st, source ? source : "", lang ? lang : "");
 }
 
-JfStatus dedup_side_write(FILE *f, const char *path, const void *p, size_t n, JfError *err)
+static JfStatus side_write(FILE *f, const char *path, const void *p, size_t n, JfError *err)
 {
     if (n && fwrite(p, 1, n, f) != n)
         return jf_error_set(err, JF_EIO, path, JF_OFFSET_UNKNOWN, "write failed: %s", strerror(errno));
     return JF_OK;
 }
 
-/* Shingles, signature, band keys of one document into the sort when this
- * rank owns it, and its shingle set into shingles.bin when verifying (every
- * rank keeps every set: a candidate pair may join documents of two ranks). */
-static JfStatus add_near(Dedup *d, const JfDoc *doc, DocInfo *di, bool own, JfError *err)
+/* Shingles, signature and band keys of one document into the sort, and
+ * its shingle set into shingles.bin when verifying. */
+static JfStatus add_near(Dedup *d, const JfDoc *doc, DedupFact *f, JfError *err)
 {
-    if (!own && !d->sh_f) return JF_OK;
     JfStatus rc = minhash_shingle(d->mh, doc->text, doc->text_len, err);
     if (rc != JF_OK) return rc;
     size_t n;
     minhash_shingles(d->mh, &n);
     if (n == 0) return JF_OK;   /* an empty text is only an exact duplicate */
-    if (own) {
-        minhash_signature(d->mh, d->sig);
-        minhash_band_keys(d->mh, d->sig, d->keys);
-    }
-    for (uint32_t b = 0; own && b < d->o.mh.bands && rc == JF_OK; b++) {
+    minhash_signature(d->mh, d->sig);
+    minhash_band_keys(d->mh, d->sig, d->keys);
+    for (uint32_t b = 0; b < d->o.mh.bands && rc == JF_OK; b++) {
         DedupRec r = { .k1 = d->keys[b], .k2 = b, .doc = (uint32_t)d->n, .kind = DEDUP_REC_BAND };
         rc = extsort_add(d->sort, &r, err);
     }
     if (rc != JF_OK || !d->sh_f) return rc;
     minhash_shingles_unique(d->mh);
     const uint64_t *sh = minhash_shingles(d->mh, &n);
-    di->sh_off = d->sh_len;
+    f->sh_off = d->sh_len;
+    f->sh_n = (uint32_t)n;
     d->sh_len += n;
-    return dedup_side_write(d->sh_f, d->sh_path, sh, n * sizeof *sh, err);
+    return side_write(d->sh_f, d->sh_path, sh, n * sizeof *sh, err);
+}
+
+JfStatus dedup_input_begin(Dedup *d, uint32_t input, JfError *err)
+{
+    if (input == d->input) return JF_OK;
+    d->input = input;
+    d->input_docs = 0;
+    /* A checkpoint at an input boundary costs a short run; worth it once
+     * the buffer holds an eighth of its size since the last one. */
+    size_t buffered = extsort_buffered(d->sort);
+    if (d->persist && !d->complete && buffered >= (buffered + extsort_room(d->sort)) / 8)
+        return dedup_state_save(d, false, err);
+    return JF_OK;
 }
 
 JfStatus dedup_add(Dedup *d, const JfDoc *doc, JfError *err)
 {
-    if (d->resumed || d->clustered)
+    if (d->complete || d->clustered)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "dedup: add after phase 1");
-    JfStatus rc = dedup_docs_reserve(d, err);
+    if (d->n >= UINT32_MAX - 1 || doc->text_len > UINT32_MAX)
+        return jf_error_set(err, JF_ETOOBIG, NULL, JF_OFFSET_UNKNOWN,
+                            "dedup: more than 2^32-2 documents, or a text of 4 GiB");
+    /* A checkpoint is taken between documents, when the sort buffer cannot
+     * take this one's records: the spill is due anyway, so it costs no I/O. */
+    size_t recs = 1 + (d->o.near ? d->o.mh.bands : 0);
+    JfStatus rc = JF_OK;
+    size_t room = extsort_room(d->sort), buffered = extsort_buffered(d->sort);
+    if (d->persist && room < recs && buffered > 0 && recs <= room + buffered)
+        rc = dedup_state_save(d, false, err);
     if (rc != JF_OK) return rc;
-    DocInfo *di = &d->docs[d->n];
-    memset(di, 0, sizeof *di);
+    DedupFact f;
+    memset(&f, 0, sizeof f);
     XXH128_hash_t h = XXH3_128bits(doc->text, doc->text_len);
-    di->ex_hi = h.high64, di->ex_lo = h.low64;
-    di->created = dedup_time_parse(doc->created);
-    di->len = doc->text_len;
-    di->parent = (uint32_t)d->n;
-    di->group = group_of(d, doc);
-    di->sh_off = d->sh_len;
-    di->id_off = d->ids_len;
-    size_t id_len = strlen(doc->id) + 1;
-    rc = dedup_side_write(d->ids_f, d->ids_path, doc->id, id_len, err);
-    d->ids_len += id_len;
-    /* Without MPI every document is ours; with it, index mod ranks picks the owner. */
-    bool own = d->o.ranks <= 1 || d->n % (size_t)d->o.ranks == (size_t)d->o.rank;
+    f.ex_hi = h.high64, f.ex_lo = h.low64;
+    f.created = dedup_time_parse(doc->created);
+    f.len = (uint32_t)doc->text_len;
+    f.group = dedup_group_slot(&d->st, doc->source, doc->lang);
+    f.id_off = d->ids_len;
+    size_t id_len = strlen(doc->id);
+    f.id_len = id_len > UINT32_MAX ? UINT32_MAX : (uint32_t)id_len;
+    f.sh_off = d->sh_len;
+    rc = side_write(d->ids_f, d->ids_path, doc->id, f.id_len, err);
+    d->ids_len += f.id_len;
     DedupRec r = { .k1 = h.high64, .k2 = h.low64, .doc = (uint32_t)d->n, .kind = DEDUP_REC_EXACT };
-    if (rc == JF_OK && own) rc = extsort_add(d->sort, &r, err);
-    if (rc == JF_OK && d->o.near) rc = add_near(d, doc, di, own, err);
+    if (rc == JF_OK) rc = extsort_add(d->sort, &r, err);
+    if (rc == JF_OK && d->o.near) rc = add_near(d, doc, &f, err);
+    if (rc == JF_OK) rc = side_write(d->facts_f, d->facts_path, &f, sizeof f, err);
     if (rc != JF_OK) return rc;
+    dedup_mem_note(d, extsort_mem_held(d->sort));
     d->st.docs_in++;
     d->st.bytes_in += doc->text_len;
-    d->st.groups[di->group].in++;
+    d->st.groups[f.group].in++;
     d->n++;
+    d->input_docs++;
     return JF_OK;
 }
 
 /* ---- phase 2 ---- */
 
-uint32_t dedup_uf_find(DocInfo *docs, uint32_t x)
+uint32_t dedup_uf_find(uint32_t *parent, uint32_t x)
 {
-    while (docs[x].parent != x) {
-        docs[x].parent = docs[docs[x].parent].parent;   /* path halving */
-        x = docs[x].parent;
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];   /* path halving */
+        x = parent[x];
     }
     return x;
 }
 
 /* The smaller root becomes the parent, so a root is always its cluster's first document. */
-void dedup_uf_union(DocInfo *docs, uint32_t a, uint32_t b)
+void dedup_uf_union(uint32_t *parent, uint32_t a, uint32_t b)
 {
-    a = dedup_uf_find(docs, a), b = dedup_uf_find(docs, b);
+    a = dedup_uf_find(parent, a), b = dedup_uf_find(parent, b);
     if (a == b) return;
-    if (a < b) docs[b].parent = a;
-    else docs[a].parent = b;
-}
-
-static JfStatus read_set(Dedup *d, uint32_t i, uint64_t **buf, size_t *cap, size_t *n, JfError *err)
-{
-    uint64_t end = i + 1 < d->n ? d->docs[i + 1].sh_off : d->sh_len;
-    *n = end - d->docs[i].sh_off;
-    if (*n > *cap) {
-        uint64_t *p = jf_realloc(*buf, *n * sizeof *p);
-        if (!p) return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "dedup: out of memory");
-        *buf = p, *cap = *n;
-    }
-    size_t bytes = *n * sizeof **buf;
-    if (pread(fileno(d->sh_f), *buf, bytes, (off_t)(d->docs[i].sh_off * 8)) != (ssize_t)bytes)
-        return jf_error_set(err, JF_EIO, d->sh_path, d->docs[i].sh_off * 8, "short read");
-    return JF_OK;
+    if (a < b) parent[b] = a;
+    else parent[a] = b;
 }
 
 /* An LSH candidate pair: joined unless verification finds it below the threshold. */
 static JfStatus join_candidate(Dedup *d, uint32_t a, uint32_t b, JfError *err)
 {
-    if (dedup_uf_find(d->docs, a) == dedup_uf_find(d->docs, b)) return JF_OK;
+    if (dedup_uf_find(d->parent, a) == dedup_uf_find(d->parent, b)) return JF_OK;
     d->st.candidates++;
     if (d->o.verify > 0) {
         size_t na, nb;
-        JfStatus rc = read_set(d, a, &d->va, &d->va_cap, &na, err);
-        if (rc == JF_OK) rc = read_set(d, b, &d->vb, &d->vb_cap, &nb, err);
+        JfStatus rc = dedup_store_set(&d->store, a, &d->va, &d->va_cap, &na, err);
+        if (rc == JF_OK) rc = dedup_store_set(&d->store, b, &d->vb, &d->vb_cap, &nb, err);
         if (rc != JF_OK) return rc;
         if (minhash_jaccard(d->va, na, d->vb, nb) < d->o.verify) {
             d->st.verify_rejected++;
             return JF_OK;
         }
     }
-    dedup_uf_union(d->docs, a, b);
+    dedup_uf_union(d->parent, a, b);
     return JF_OK;
 }
 
@@ -302,7 +330,7 @@ static JfStatus cluster_merge(Dedup *d, JfError *err)
     JfStatus rc;
     while ((rc = extsort_next(d->sort, &r, err)) == JF_ROW) {
         if (have && r.kind == first.kind && r.k1 == first.k1 && r.k2 == first.k2) {
-            if (r.kind == DEDUP_REC_EXACT) dedup_uf_union(d->docs, first.doc, r.doc);
+            if (r.kind == DEDUP_REC_EXACT) dedup_uf_union(d->parent, first.doc, r.doc);
             else if ((rc = join_candidate(d, first.doc, r.doc, err)) != JF_OK) return rc;
             continue;
         }
@@ -312,84 +340,79 @@ static JfStatus cluster_merge(Dedup *d, JfError *err)
     return rc == JF_DONE ? JF_OK : rc;
 }
 
-/* Does document a beat the current choice b under the keep policy? Ties keep b (smaller index). */
-static bool keep_better(const Dedup *d, uint32_t a, uint32_t b)
+/* The per-document arrays from here on: parent and kept (4 bytes per
+ * document of the run each), fate (1 per document of this rank), and a
+ * read buffer for the facts. Too little --mem for them is an error that
+ * says how much is needed. */
+static JfStatus mem_check(Dedup *d, JfError *err)
 {
-    const DocInfo *x = &d->docs[a], *y = &d->docs[b];
-    switch (d->o.keep) {
-    case DEDUP_KEEP_NEWEST: return x->created > y->created;
-    case DEDUP_KEEP_LONGEST: return x->len > y->len;
-    default: return false;
-    }
+    uint64_t need = 8 * d->total + d->n + DEDUP_MEM_MIN / 2;
+    if (need <= d->o.mem) return JF_OK;
+    return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN,
+                        "dedup: --mem %zu is too small for %llu documents: at least %llu bytes",
+                        d->o.mem, (unsigned long long)d->total, (unsigned long long)need);
 }
 
-static void cluster_choose(Dedup *d)
+static JfStatus flush_side(Dedup *d, JfError *err)
 {
-    DocInfo *docs = d->docs;
-    for (uint32_t i = 0; i < d->n; i++) {
-        uint32_t r = dedup_uf_find(docs, i);
-        if (r == i) { docs[i].best = i, docs[i].size = 0; }
-        docs[r].size++;
-        if (keep_better(d, i, docs[r].best)) docs[r].best = i;   /* i ascends: ties stay first */
-    }
-    DedupStats *st = &d->st;
-    for (uint32_t i = 0; i < d->n; i++) {
-        uint32_t r = docs[i].parent;   /* fully compressed by the loop above */
-        uint32_t k = docs[r].best;
-        if (r == i && docs[i].size > 1) {
-            st->clusters++;
-            size_t b = 0;
-            while (b + 1 < DEDUP_HIST_BUCKETS && docs[i].size > dedup_hist_low(b + 1) - 1) b++;
-            st->hist[b]++;
-        }
-        if (k == i) { docs[i].fate = DEDUP_KEPT; st->docs_out++; continue; }
-        bool exact = docs[i].ex_hi == docs[k].ex_hi && docs[i].ex_lo == docs[k].ex_lo;
-        docs[i].fate = exact ? DEDUP_REMOVED_EXACT : DEDUP_REMOVED_NEAR;
-        if (exact) st->removed_exact++, st->groups[docs[i].group].removed_exact++;
-        else st->removed_near++, st->groups[docs[i].group].removed_near++;
-    }
+    FILE *f[3] = { d->facts_f, d->ids_f, d->sh_f };
+    const char *p[3] = { d->facts_path, d->ids_path, d->sh_path };
+    for (int i = 0; i < 3; i++)
+        if (f[i] && fflush(f[i]) != 0)
+            return jf_error_set(err, JF_EIO, p[i], JF_OFFSET_UNKNOWN, "write failed: %s", strerror(errno));
+    return JF_OK;
+}
+
+/* Finishes the key sort within what the union-find leaves of the budget,
+ * then walks it into a fresh union-find over all documents. */
+static JfStatus cluster_partition(Dedup *d, JfError *err)
+{
+    size_t uf = d->total * sizeof *d->parent;
+    JfStatus rc = extsort_finish(d->sort, d->o.mem - uf, err);
+    if (rc != JF_OK) return rc;
+    d->parent = jf_malloc((d->total ? d->total : 1) * sizeof *d->parent);
+    if (!d->parent) return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "dedup: out of memory");
+    for (uint64_t i = 0; i < d->total; i++) d->parent[i] = (uint32_t)i;
+    dedup_mem_note(d, uf + extsort_mem_held(d->sort));
+    rc = cluster_merge(d, err);
+    d->st.runs_spilled += extsort_runs_spilled(d->sort);
+    d->st.merge_passes += extsort_merge_passes(d->sort);
+    extsort_close(d->sort);   /* its buffers are no longer needed */
+    d->sort = NULL;
+    return rc;
 }
 
 JfStatus dedup_cluster(Dedup *d, JfError *err)
 {
     if (d->clustered) return JF_OK;
-    if (fflush(d->ids_f) != 0 || (d->sh_f && fflush(d->sh_f) != 0))
-        return jf_error_set(err, JF_EIO, d->ids_path, JF_OFFSET_UNKNOWN, "write failed: %s", strerror(errno));
-    JfStatus rc = extsort_finish(d->sort, err);
+    JfStatus rc = flush_side(d, err);
+    if (rc == JF_OK) rc = dedup_mpi_gather(d, err);
+    if (rc == JF_OK) rc = mem_check(d, err);
     if (rc == JF_OK && d->o.ranks > 1) rc = dedup_mpi_exchange(d, err);
-    if (rc == JF_OK) rc = cluster_merge(d, err);
-    if (rc != JF_OK) return rc;
-    d->st.runs_spilled += extsort_runs_spilled(d->sort);
-    d->st.merge_passes += extsort_merge_passes(d->sort);
-    extsort_close(d->sort);   /* its buffers are no longer needed */
-    d->sort = NULL;
-    if (d->o.ranks > 1 && (rc = dedup_mpi_merge(d, err)) != JF_OK) return rc;
-    for (uint32_t i = 0; i < d->n; i++) dedup_uf_find(d->docs, i);
-    cluster_choose(d);
-    d->clustered = true;
-    return JF_OK;
+    if (rc == JF_OK) rc = cluster_partition(d, err);
+    if (rc == JF_OK && d->o.ranks > 1) rc = dedup_mpi_merge(d, err);
+    if (rc == JF_OK) rc = dedup_choose(d, err);
+    if (rc == JF_OK && d->o.ranks > 1) rc = dedup_mpi_stats(d, err);
+    if (rc == JF_OK) d->clustered = true;
+    return rc;
 }
 
 /* ---- phase 3 ---- */
 
 void dedup_fate(const Dedup *d, uint64_t i, DedupFate *f)
 {
-    const DocInfo *di = &d->docs[i];
-    f->kind = (DedupFateKind)di->fate;
-    f->cluster = di->parent;
-    f->kept = d->docs[di->parent].best;
+    uint32_t r = d->parent[i];
+    f->kind = (DedupFateKind)d->fate[i - d->first];
+    f->cluster = r;
+    f->kept = d->kept[r];
 }
 
 JfStatus dedup_doc_id(Dedup *d, uint64_t i, char *buf, size_t cap, JfError *err)
 {
-    uint64_t end = i + 1 < d->n ? d->docs[i + 1].id_off : d->ids_len;
-    size_t n = end - d->docs[i].id_off;
-    if (n > cap) n = cap;
-    if (pread(fileno(d->ids_f), buf, n, (off_t)d->docs[i].id_off) != (ssize_t)n)
-        return jf_error_set(err, JF_EIO, d->ids_path, d->docs[i].id_off, "short read");
-    buf[n - 1] = 0;
-    return JF_OK;
+    return dedup_store_id(&d->store, i, buf, cap, err);
 }
 
 uint64_t dedup_count(const Dedup *d) { return d->n; }
+uint64_t dedup_first(const Dedup *d) { return d->first; }
+uint64_t dedup_total(const Dedup *d) { return d->total; }
 const DedupStats *dedup_stats(const Dedup *d) { return &d->st; }

@@ -283,18 +283,23 @@ static JfStatus merge_pass(ExtSort *s, size_t from, size_t to, JfError *err)
     return rc;
 }
 
-JfStatus extsort_finish(ExtSort *s, JfError *err)
+JfStatus extsort_finish(ExtSort *s, size_t mem_bytes, JfError *err)
 {
     if (s->finished) return JF_OK;
     s->finished = true;
-    if (s->next_run == 0) {   /* everything fit: sort in place and serve from memory */
+    s->mem = mem_bytes < EXTSORT_MIN_MEM ? EXTSORT_MIN_MEM : mem_bytes;
+    if (s->next_run == 0 && s->n * sizeof(DedupRec) <= s->mem) {
+        /* Everything fits: sort in place, give back the unused tail, serve from memory. */
         rec_sort(s->buf, s->n);
+        DedupRec *p = jf_realloc(s->buf, (s->n ? s->n : 1) * sizeof(DedupRec));
+        if (p) s->buf = p, s->cap = s->n;
         s->in_memory = true;
         return JF_OK;
     }
     JfStatus rc = s->n ? spill(s, err) : JF_OK;
     jf_free(s->buf);   /* the budget now goes to read buffers */
     s->buf = NULL;
+    s->cap = 0;
     if (rc != JF_OK) return rc;
     size_t fan_in = s->mem / EXTSORT_IO_BUF;
     if (fan_in < 2) fan_in = 2;
@@ -319,6 +324,14 @@ JfStatus extsort_next(ExtSort *s, DedupRec *r, JfError *err)
 }
 
 size_t extsort_runs_spilled(const ExtSort *s) { return s->spilled; }
+size_t extsort_room(const ExtSort *s) { return s->finished ? 0 : s->cap - s->n; }
+size_t extsort_buffered(const ExtSort *s) { return s->finished ? 0 : s->n; }
+
+size_t extsort_mem_held(const ExtSort *s)
+{
+    if (!s) return 0;
+    return s->buf ? s->cap * sizeof(DedupRec) : s->n_src * EXTSORT_IO_BUF;
+}
 size_t extsort_merge_passes(const ExtSort *s) { return s->passes; }
 
 void extsort_close(ExtSort *s)

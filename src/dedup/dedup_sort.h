@@ -4,7 +4,8 @@
  * private folder of tmp_dir; at the end the runs are merged k-way (in
  * several passes when there are more runs than the memory allows read
  * buffers for), so equal keys come out adjacent. Memory stays within the
- * byte budget given at open (plus a few hundred bytes of bookkeeping).
+ * byte budget given at open, and within the (usually smaller) budget given
+ * at finish while merging (plus a few hundred bytes of bookkeeping).
  *
  * Run file format: raw DedupRec structs in native byte order (24 bytes
  * each, ascending), named run-NNNNNN.bin. A private sort (extsort_open)
@@ -47,8 +48,19 @@ JfStatus extsort_open_dir(const char *dir, size_t mem_bytes, size_t n_runs, ExtS
 JfStatus extsort_spill_all(ExtSort *s, size_t *n_runs, JfError *err);
 /* Adds one record; may spill a run. @return JF_OK, JF_EIO, JF_EUSAGE (after finish). */
 JfStatus extsort_add(ExtSort *s, const DedupRec *r, JfError *err);
-/* Ends input and prepares the merge. @return JF_OK, JF_EIO, JF_ENOMEM. */
-JfStatus extsort_finish(ExtSort *s, JfError *err);
+/* Records that can still be added before the buffer spills. */
+size_t   extsort_room(const ExtSort *s);
+/* Records added and still in the buffer (not yet in a run). */
+size_t   extsort_buffered(const ExtSort *s);
+/* Ends input and prepares the merge within mem_bytes from here on (the
+ * caller may hold other memory now): the buffer is kept and served from
+ * memory only if nothing was spilled and its records fit in mem_bytes
+ * (it is then shrunk to them); else it is spilled and freed, and the merge
+ * reads up to mem_bytes / 16 KiB runs at once (at least 2).
+ * @return JF_OK, JF_EIO, JF_ENOMEM. */
+JfStatus extsort_finish(ExtSort *s, size_t mem_bytes, JfError *err);
+/* Bytes of buffers the sort holds now (record buffer or merge buffers). */
+size_t   extsort_mem_held(const ExtSort *s);
 /* @return JF_ROW (*r is the next record in order), JF_DONE, or JF_EIO/JF_ETRUNC. */
 JfStatus extsort_next(ExtSort *s, DedupRec *r, JfError *err);
 /* Run files written (0 when everything fit in memory), and merge passes made. */

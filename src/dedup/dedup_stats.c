@@ -46,6 +46,8 @@ char *dedup_stats_to_json(const DedupStats *st)
         "runs_spilled", (json_int_t)st->runs_spilled, "merge_passes", (json_int_t)st->merge_passes);
     if (!o) return NULL;
     json_object_set_new(o, "phase1_resumed", json_boolean(st->phase1_resumed));
+    json_object_set_new(o, "resumed_docs", json_integer((json_int_t)st->resumed_docs));
+    json_object_set_new(o, "mem_planned", json_integer((json_int_t)st->mem_planned));
     json_object_set_new(o, "cluster_sizes", hist_json(st));
     json_object_set_new(o, "groups", groups_json(st));
     char *s = json_dumps(o, JSON_COMPACT);

@@ -1,10 +1,11 @@
 /* minhash.c: shingling and MinHash signatures (see minhash.h and the scheme
- * in docs/dedup.md). One XXH3-64 per shingle; then, for each of the K
- * signature slots j, the value fmix64(h ^ s_j), where s_j is a 64-bit key
- * drawn from the seed and fmix64 is MurmurHash3's finalizer, a bijection of
- * 64-bit words. The inner loop over j is branch-free 64-bit arithmetic that
- * the compiler vectorizes (AVX-512 clone where the CPU has it). Does not
- * band-sort or cluster. */
+ * in docs/dedup.md). One XXH3-64 per shingle, folded to 32 bits x; then,
+ * for each of the K signature slots j, the value fmix32(x ^ s_j), where s_j
+ * is a 32-bit key drawn from the seed and fmix32 is MurmurHash3's 32-bit
+ * finalizer, a bijection of 32-bit words. The inner loop over j is
+ * branch-free 32-bit arithmetic that the compiler vectorizes (AVX2 and
+ * AVX-512 clones chosen where the CPU has them). Does not band-sort or
+ * cluster. */
 #include "minhash.h"
 
 #include <stdlib.h>
@@ -18,7 +19,7 @@
 struct MinHasher {
     MinHashParams p;
     size_t        k;
-    uint64_t     *keys;     /* s_j, K of them */
+    uint32_t     *keys;     /* s_j, K of them */
     size_t       *starts;   /* code point or word boundaries of the text */
     size_t       *ends;     /* word ends (word shingles only) */
     size_t        starts_cap;
@@ -65,7 +66,7 @@ JfStatus minhash_open(const MinHashParams *p, MinHasher **out, JfError *err)
         return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "minhash: out of memory");
     }
     uint64_t state = p->seed;
-    for (size_t j = 0; j < m->k; j++) m->keys[j] = splitmix64(&state);
+    for (size_t j = 0; j < m->k; j++) m->keys[j] = (uint32_t)(splitmix64(&state) >> 32);
     *out = m;
     return JF_OK;
 }
@@ -159,37 +160,42 @@ const uint64_t *minhash_shingles(const MinHasher *m, size_t *n)
     return m->sh;
 }
 
-static inline uint64_t fmix64(uint64_t x)
+/* MurmurHash3's 32-bit finalizer: a bijection of 32-bit words (xor-shifts
+ * and odd multiplications are invertible) with full avalanche. */
+static inline uint32_t fmix32(uint32_t x)
 {
-    x ^= x >> 33;
-    x *= 0xFF51AFD7ED558CCDull;
-    x ^= x >> 33;
-    x *= 0xC4CEB9FE1A85EC53ull;
-    x ^= x >> 33;
+    x ^= x >> 16;
+    x *= 0x85EBCA6Bu;
+    x ^= x >> 13;
+    x *= 0xC2B2AE35u;
+    x ^= x >> 16;
     return x;
 }
 
-/* The hot loop: sig[j] = min over shingles of fmix64(h ^ keys[j]). Slots in
- * the inner loop are independent, so it vectorizes; a blocked order keeps a
- * block of sig in registers while the shingles stream by. */
+/* The hot loop: sig[j] = min over shingles of fmix32(x ^ keys[j]), x the
+ * 64-bit shingle hash folded to 32 bits. Slots in the inner loop are
+ * independent, so it vectorizes (16 slots per AVX-512 register; 32-bit
+ * lanes need no 64-bit multiply, which AVX-512 does slowly and AVX2 not at
+ * all); a blocked order keeps a block of sig in registers while the
+ * shingles stream by. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #endif
-static void signature_kernel(uint64_t *restrict sig, const uint64_t *restrict keys, size_t k,
+static void signature_kernel(uint64_t *restrict sig, const uint32_t *restrict keys, size_t k,
                              const uint64_t *restrict sh, size_t n)
 {
-    enum { BLOCK = 32 };
+    enum { BLOCK = 64 };
     for (size_t j0 = 0; j0 < k; j0 += BLOCK) {
         size_t jn = k - j0 < BLOCK ? k - j0 : BLOCK;
-        uint64_t acc[BLOCK], key[BLOCK];
+        uint32_t acc[BLOCK], key[BLOCK];
         for (size_t j = 0; j < BLOCK; j++) {
-            acc[j] = UINT64_MAX;
+            acc[j] = UINT32_MAX;
             key[j] = j < jn ? keys[j0 + j] : 0;
         }
         for (size_t i = 0; i < n; i++) {
-            uint64_t h = sh[i];
+            uint32_t x = (uint32_t)(sh[i] ^ (sh[i] >> 32));
             for (size_t j = 0; j < BLOCK; j++) {
-                uint64_t v = fmix64(h ^ key[j]);
+                uint32_t v = fmix32(x ^ key[j]);
                 acc[j] = v < acc[j] ? v : acc[j];
             }
         }

@@ -1,7 +1,7 @@
 /* minhash.h: MinHash signatures of documents for near-duplicate detection.
  * A document becomes a set of shingles (Unicode character n-grams, or word
  * n-grams), each hashed once to 64 bits with XXH3; K = bands x rows keyed
- * bijections of that hash give K minima, the signature. Bands of `rows`
+ * bijections of that hash folded to 32 bits give K minima, the signature. Bands of `rows`
  * minima are hashed again to one 64-bit band key each (LSH banding).
  * The scheme and why its estimator is unbiased: docs/dedup.md.
  *
@@ -49,8 +49,9 @@ JfStatus minhash_shingle(MinHasher *m, const char *text, size_t len, JfError *er
  * order), borrowed until the next call. */
 const uint64_t *minhash_shingles(const MinHasher *m, size_t *n);
 
-/* sig (K values, caller's) = the minima of the last shingled text; all
- * UINT64_MAX when it had no shingle. */
+/* sig (K values, caller's) = the minima of the last shingled text, each a
+ * 32-bit value (the scheme's slots are 32-bit; stored in 64-bit words);
+ * all UINT32_MAX when it had no shingle. */
 void minhash_signature(const MinHasher *m, uint64_t *sig);
 
 /* keys (b values, caller's): band i's key = XXH3-64 of sig[i*r .. i*r+r-1]

@@ -9,7 +9,13 @@
  *   dedup-6: phase 1 checkpointed (dedup_open_dir + dedup_checkpoint), the
  *            Dedup closed and opened again: resumed with the same key gives
  *            the same fates without any add; another key or resume=false
- *            starts empty; dedup_state_remove leaves nothing. */
+ *            starts empty; dedup_state_remove leaves nothing;
+ *   dedup-7: killed part-way through phase 1 (closed without the final
+ *            checkpoint after its first mid-phase checkpoint): reopened, it
+ *            says where to go on (input 1, document 61), the caller adds
+ *            the rest, and the fates equal an uninterrupted run's;
+ *   dedup-8: mem_planned (the most bytes held at once) stays within o.mem
+ *            and counts the per-document arrays. */
 #include "dedup_testdata.h"
 
 #include <stdint.h>
@@ -195,14 +201,13 @@ static void test_checkpoint_resume(void **state)
     JfError err;
     jf_error_clear(&err);
     Dedup *d = NULL;
-    bool resumed = true;
-    assert_int_equal(dedup_open_dir(&o, dir, "key-1", true, &d, &resumed, &err), JF_OK);
-    assert_false(resumed);
+    assert_int_equal(dedup_open_dir(&o, dir, "key-1", true, &d, &err), JF_OK);
+    assert_false(dedup_phase1_complete(d));
     for (size_t i = 0; i < n; i++) assert_int_equal(dedup_add(d, &docs[i], &err), JF_OK);
     assert_int_equal(dedup_checkpoint(d, &err), JF_OK);
     dedup_close(d);   /* as if killed after phase 1 */
-    assert_int_equal(dedup_open_dir(&o, dir, "key-1", true, &d, &resumed, &err), JF_OK);
-    assert_true(resumed);
+    assert_int_equal(dedup_open_dir(&o, dir, "key-1", true, &d, &err), JF_OK);
+    assert_true(dedup_phase1_complete(d));
     assert_int_equal(dedup_count(d), n);
     assert_int_equal(dedup_add(d, &docs[0], &err), JF_EUSAGE);
     assert_int_equal(dedup_cluster(d, &err), JF_OK);
@@ -221,20 +226,100 @@ static void test_checkpoint_resume(void **state)
     }
     dedup_close(d);
     /* dedup_cluster consumed nothing the checkpoint needs: it resumes again. */
-    assert_int_equal(dedup_open_dir(&o, dir, "key-1", true, &d, &resumed, &err), JF_OK);
-    assert_true(resumed);
+    assert_int_equal(dedup_open_dir(&o, dir, "key-1", true, &d, &err), JF_OK);
+    assert_true(dedup_phase1_complete(d));
     dedup_close(d);
-    assert_int_equal(dedup_open_dir(&o, dir, "key-2", true, &d, &resumed, &err), JF_OK);
-    assert_false(resumed);
+    assert_int_equal(dedup_open_dir(&o, dir, "key-2", true, &d, &err), JF_OK);
+    assert_false(dedup_phase1_complete(d));
     assert_int_equal(dedup_count(d), 0);
     assert_int_equal(dedup_checkpoint(d, &err), JF_OK);   /* an empty phase 1 */
     dedup_close(d);
-    assert_int_equal(dedup_open_dir(&o, dir, "key-2", false, &d, &resumed, &err), JF_OK);
-    assert_false(resumed);
+    assert_int_equal(dedup_open_dir(&o, dir, "key-2", false, &d, &err), JF_OK);
+    assert_false(dedup_phase1_complete(d));
     dedup_close(d);
     dedup_state_remove(dir);
     assert_int_equal(access(dir, F_OK), -1);
     dedup_close(ref);
+    for (size_t i = 0; i < n; i++) jf_doc_free(&docs[i]);
+}
+
+static void test_checkpoint_partway(void **state)
+{
+    (void)state;
+    JfDoc docs[N_ORIG + N_EXACT + N_NEAR];
+    size_t n = make_docs(docs);
+    DedupOptions o;
+    dedup_options_init(&o);
+    o.mem = 64 * 1024;   /* 2730 records: a checkpoint before document 66 (41 records each) */
+    Dedup *ref = run(&o, docs, n);
+    char dir[sizeof g_tmp + 16];
+    snprintf(dir, sizeof dir, "%s/part", g_tmp);
+    JfError err;
+    jf_error_clear(&err);
+    Dedup *d = NULL;
+    /* Input 0: documents 0-4 (too few for a checkpoint at its end); input 1: the rest. */
+    assert_int_equal(dedup_open_dir(&o, dir, "key-p", true, &d, &err), JF_OK);
+    for (size_t i = 0; i < 76; i++) {
+        assert_int_equal(dedup_input_begin(d, i < 5 ? 0 : 1, &err), JF_OK);
+        assert_int_equal(dedup_add(d, &docs[i], &err), JF_OK);
+    }
+    assert_int_equal(dedup_checkpoints(d), 1);
+    dedup_close(d);   /* killed: documents 66-75 were added after the checkpoint */
+    assert_int_equal(dedup_open_dir(&o, dir, "key-p", true, &d, &err), JF_OK);
+    assert_false(dedup_phase1_complete(d));
+    assert_int_equal(dedup_count(d), 66);
+    uint32_t input;
+    uint64_t skip;
+    dedup_resume_point(d, &input, &skip);
+    assert_int_equal(input, 1);
+    assert_int_equal(skip, 61);
+    for (size_t i = 66; i < n; i++) {
+        assert_int_equal(dedup_input_begin(d, 1, &err), JF_OK);
+        assert_int_equal(dedup_add(d, &docs[i], &err), JF_OK);
+    }
+    assert_int_equal(dedup_checkpoint(d, &err), JF_OK);
+    assert_int_equal(dedup_cluster(d, &err), JF_OK);
+    const DedupStats *st = dedup_stats(d);
+    assert_int_equal(st->resumed_docs, 66);
+    assert_int_equal(st->docs_in, n);
+    assert_int_equal(st->removed_exact, dedup_stats(ref)->removed_exact);
+    assert_int_equal(st->removed_near, dedup_stats(ref)->removed_near);
+    for (size_t i = 0; i < n; i++) {
+        DedupFate a, b;
+        dedup_fate(ref, i, &a);
+        dedup_fate(d, i, &b);
+        assert_true(a.kind == b.kind && a.cluster == b.cluster && a.kept == b.kept);
+        char ia[64], ib[64];
+        assert_int_equal(dedup_doc_id(d, i, ib, sizeof ib, &err), JF_OK);
+        assert_int_equal(dedup_doc_id(ref, i, ia, sizeof ia, &err), JF_OK);
+        assert_string_equal(ia, ib);
+    }
+    dedup_close(d);
+    dedup_state_remove(dir);
+    dedup_close(ref);
+    for (size_t i = 0; i < n; i++) jf_doc_free(&docs[i]);
+}
+
+static void test_mem_planned(void **state)
+{
+    (void)state;
+    JfDoc docs[N_ORIG + N_EXACT + N_NEAR];
+    size_t n = make_docs(docs);
+    DedupOptions o;
+    dedup_options_init(&o);
+    o.keep = DEDUP_KEEP_LONGEST;
+    for (size_t mem = 64 * 1024; mem <= 4 * 1024 * 1024; mem *= 4) {
+        o.mem = mem;
+        Dedup *d = run(&o, docs, n);
+        const DedupStats *st = dedup_stats(d);
+        printf("dedup-8: --mem %zu: planned %llu bytes, %llu runs\n", mem,
+               (unsigned long long)st->mem_planned, (unsigned long long)st->runs_spilled);
+        assert_true(st->mem_planned <= mem);
+        assert_true(st->mem_planned >= 9 * n);
+        assert_int_equal(st->removed_exact, N_EXACT);
+        assert_int_equal(st->removed_near, N_NEAR);
+        dedup_close(d);
+    }
     for (size_t i = 0; i < n; i++) jf_doc_free(&docs[i]);
 }
 
@@ -262,6 +347,8 @@ int main(void)
         cmocka_unit_test(test_keep_and_verify),
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_checkpoint_resume),
+        cmocka_unit_test(test_checkpoint_partway),
+        cmocka_unit_test(test_mem_planned),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
