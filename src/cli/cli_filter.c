@@ -8,7 +8,10 @@
  * in input order, so the outputs do not depend on N. Kept documents get the
  * text edited by the editing rules (footer_trim, C4's line rules), with
  * meta.trimmed_chars and meta.removed_lines. The rules are the filter
- * library's (src/filter/filter.h). */
+ * library's (src/filter/filter.h). Under mpirun rank 0 keeps the run
+ * database and hands the inputs out to the other ranks (cli_farm.h), which
+ * filter them with their threads and send the statistics back; outputs are
+ * per input, so the same for any number of ranks. */
 #include <getopt.h>
 #include <pthread.h>
 #include <limits.h>
@@ -19,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_farm.h"
 #include "filter.h"
 #include "jf_doc.h"
 #include "jf_fs.h"
@@ -382,56 +386,171 @@ typedef struct {
     uint64_t bad_lines;
 } RunCounts;
 
+/* Registers input i and begins its task; a finished one (*skip) adds its
+ * stored statistics to total. @return JF_OK or a database error. */
+static JfStatus input_begin(const FilterArgs *a, RunDb *db, size_t i, FilterStats *total,
+                            RunCounts *rcnt, int64_t *task_id, bool *skip, JfError *err)
+{
+    const char *path = a->inputs.paths[i];
+    char abspath[PATH_MAX];
+    const char *key = !strcmp(path, "-") ? path : realpath(path, abspath) ? abspath : path;
+    int64_t input_id = 0;
+    *task_id = 0;
+    *skip = false;
+    if (!strcmp(path, "-")) return JF_OK;   /* standard input: nothing to remember */
+    JfStatus rc = rundb_input_register(db, key, &input_id, NULL, err);
+    if (rc == JF_OK) rc = rundb_task_begin(db, input_id, "filter", skip, task_id, err);
+    if (rc == JF_OK && *skip && a->force) {
+        rc = rundb_task_fail(db, *task_id, "redone by --force", err);
+        if (rc == JF_OK) rc = rundb_task_begin(db, input_id, "filter", skip, task_id, err);
+    }
+    if (rc != JF_OK || !*skip) return rc;
+    StoredStats st = { key, total };
+    rcnt->skipped++;
+    return rundb_tasks_foreach(db, "filter", add_stored, &st, err);
+}
+
+/* Filters input i. @return the work's status; on JF_OK *outputs and *stats
+ * (malloc'ed JSON) say what it wrote and counted; otherwise err says why. */
+static JfStatus input_work(const FilterArgs *a, Batch *b, size_t i, uint64_t *bad_lines,
+                           char **outputs, char **stats, JfError *err)
+{
+    Filter *f = b->fs[0];
+    char stem[256];
+    cli_output_stem(&a->inputs, i, stem, sizeof stem);
+    InputCounts ic = { 0 };
+    *outputs = *stats = NULL;
+    filter_stats_reset(f);
+    JfStatus rc = run_one(a, b, a->inputs.paths[i], stem, &ic, outputs, err);
+    *bad_lines = ic.bad_lines;
+    if (rc == JF_OK && !(*stats = task_stats_json(f, &ic)))
+        rc = jf_error_set(err, JF_ENOMEM, a->inputs.paths[i], JF_OFFSET_UNKNOWN, "out of memory");
+    return rc;
+}
+
+/* Records the outcome of a task and adds its statistics to total (unless
+ * NULL). msg: the work's error (wrc != JF_OK). @return JF_OK or a database
+ * error. */
+static JfStatus input_end(RunDb *db, int64_t task_id, JfStatus wrc, const char *msg,
+                          const char *outputs, const char *stats, uint64_t bad_lines,
+                          FilterStats *total, RunCounts *rcnt, JfError *err)
+{
+    rcnt->bad_lines += bad_lines;
+    if (wrc != JF_OK) {
+        rcnt->failed++;
+        return task_id ? rundb_task_fail(db, task_id, msg, err) : JF_OK;
+    }
+    JfError jerr;
+    if (total) filter_stats_add_json(total, stats, &jerr);
+    rcnt->done++;
+    return task_id ? rundb_task_commit(db, task_id, outputs, stats, err) : JF_OK;
+}
+
 /* One input inside its task. @return JF_OK or a database error (work errors
  * are reported and recorded on the task). */
 static JfStatus input_do(const FilterArgs *a, Batch *b, RunDb *db, size_t i, FilterStats *total,
                          RunCounts *rcnt, JfError *err)
 {
-    Filter *f = b->fs[0];
-    const char *path = a->inputs.paths[i];
-    bool is_stdin = !strcmp(path, "-"), skip = false;
-    char abspath[PATH_MAX];
-    const char *key = is_stdin ? path : realpath(path, abspath) ? abspath : path;
-    int64_t input_id = 0, task_id = 0;
-    JfStatus rc = JF_OK;
-    if (!is_stdin) {
-        rc = rundb_input_register(db, key, &input_id, NULL, err);
-        if (rc == JF_OK) rc = rundb_task_begin(db, input_id, "filter", &skip, &task_id, err);
-        if (rc == JF_OK && skip && a->force) {
-            rc = rundb_task_fail(db, task_id, "redone by --force", err);
-            if (rc == JF_OK) rc = rundb_task_begin(db, input_id, "filter", &skip, &task_id, err);
-        }
-        if (rc != JF_OK) return rc;
-    }
-    if (skip) {
-        StoredStats s = { key, total };
-        rcnt->skipped++;
-        return rundb_tasks_foreach(db, "filter", add_stored, &s, err);
-    }
-    char stem[256];
-    cli_output_stem(&a->inputs, i, stem, sizeof stem);
-    InputCounts ic = { 0 };
-    char *outputs = NULL;
+    int64_t task_id;
+    bool skip;
+    JfStatus rc = input_begin(a, db, i, total, rcnt, &task_id, &skip, err);
+    if (rc != JF_OK || skip) return rc;
+    char *outputs, *stats, msg[768] = "";
+    uint64_t bad = 0;
     JfError werr;
     jf_error_clear(&werr);
-    filter_stats_reset(f);
-    JfStatus wrc = run_one(a, b, path, stem, &ic, &outputs, &werr);
-    rcnt->bad_lines += ic.bad_lines;
+    JfStatus wrc = input_work(a, b, i, &bad, &outputs, &stats, &werr);
     if (wrc != JF_OK) {
-        char msg[768];
         jf_error_format(&werr, msg, sizeof msg);
         cli_report(&werr);
-        rcnt->failed++;
-        free(outputs);
-        return task_id ? rundb_task_fail(db, task_id, msg, err) : JF_OK;
     }
-    filter_stats_add(total, filter_stats(f));
-    char *stats = task_stats_json(f, &ic);
-    rc = task_id ? rundb_task_commit(db, task_id, outputs, stats, err) : JF_OK;
-    free(stats);
+    rc = input_end(db, task_id, wrc, msg, outputs, stats, bad, total, rcnt, err);
     free(outputs);
-    rcnt->done++;
+    free(stats);
     return rc;
+}
+
+/* ---- MPI: rank 0 hands inputs out (cli_farm.h) and only coordinates ---- */
+
+/* A worker's result: "rc bad_lines\0message\0outputs\0stats\0". */
+typedef struct {
+    const FilterArgs *a;
+    Batch            *b;
+    RunDb            *db;
+    FilterStats      *total;
+    RunCounts        *rcnt;
+    CliProgress      *prog;
+    size_t            next, finished;
+    int64_t          *task_ids;
+    char            **stats;      /* of each input done here, added in input order at the end
+                                     so the samples in the table do not depend on timing */
+    JfStatus          rc;
+    JfError           err;
+} FilterFarm;
+
+static int64_t farm_next(void *ctx)
+{
+    FilterFarm *fm = ctx;
+    while (fm->rc == JF_OK && fm->next < fm->a->inputs.count) {
+        size_t i = fm->next++;
+        bool skip;
+        fm->rc = input_begin(fm->a, fm->db, i, fm->total, fm->rcnt, &fm->task_ids[i], &skip, &fm->err);
+        if (fm->rc == JF_OK && !skip) return (int64_t)i;
+        cli_progress_update(fm->prog, ++fm->finished, NULL);
+    }
+    return -1;
+}
+
+static void farm_done(void *ctx, int64_t t, const void *buf, size_t len)
+{
+    FilterFarm *fm = ctx;
+    const char *p = buf, *end = p + len, *field[4] = { "", "", "[]", "{}" };
+    int rc = JF_EINTERNAL;
+    unsigned long long bad = 0;
+    if (len > 0 && p[len - 1] == '\0') {
+        for (int k = 0; k < 4 && p < end; k++, p += strlen(p) + 1) field[k] = p;
+        if (sscanf(field[0], "%d %llu", &rc, &bad) != 2) rc = JF_EINTERNAL;
+    }
+    JfError err;
+    JfStatus st = input_end(fm->db, fm->task_ids[t], (JfStatus)rc, field[1][0] ? field[1] :
+                            "a worker rank sent a malformed result", field[2], field[3], bad,
+                            NULL, fm->rcnt, &err);
+    if (rc == JF_OK) fm->stats[t] = strdup(field[3]);
+    if (st != JF_OK && fm->rc == JF_OK) {
+        fm->rc = st;
+        fm->err = err;
+    }
+    cli_progress_update(fm->prog, ++fm->finished, NULL);
+}
+
+static void farm_work(void *ctx, int64_t t, void **out, size_t *out_len)
+{
+    FilterFarm *fm = ctx;
+    char *outputs = NULL, *stats = NULL, msg[768] = "", head[48];
+    uint64_t bad = 0;
+    JfError err;
+    jf_error_clear(&err);
+    JfStatus rc = input_work(fm->a, fm->b, (size_t)t, &bad, &outputs, &stats, &err);
+    if (rc != JF_OK) {
+        cli_report(&err);
+        jf_error_format(&err, msg, sizeof msg);
+    }
+    snprintf(head, sizeof head, "%d %llu", (int)rc, (unsigned long long)bad);
+    const char *f[4] = { head, msg, outputs ? outputs : "[]", stats ? stats : "{}" };
+    size_t n = 0;
+    for (int k = 0; k < 4; k++) n += strlen(f[k]) + 1;
+    char *buf = malloc(n), *q = buf;
+    for (int k = 0; buf && k < 4; k++) q = stpcpy(q, f[k]) + 1;
+    free(outputs);
+    free(stats);
+    *out = buf;
+    *out_len = buf ? n : 0;
+}
+
+static int64_t farm_none(void *ctx)
+{
+    (void)ctx;
+    return -1;
 }
 
 static double pct(uint64_t a, uint64_t b)
@@ -475,7 +594,8 @@ static JfStatus open_workdir(const FilterArgs *a, RunDb **db, JfError *err)
     return rc == JF_OK ? rundb_open(path, db, err) : rc;
 }
 
-static JfStatus filter_all(const FilterArgs *a, Batch *b, RunDb *db, RunCounts *c, JfError *err)
+static JfStatus filter_all(const FilterArgs *a, Batch *b, RunDb *db, int ranks, RunCounts *c,
+                           JfError *err)
 {
     Filter *f = b->fs[0];
     FilterStats total;
@@ -484,7 +604,25 @@ static JfStatus filter_all(const FilterArgs *a, Batch *b, RunDb *db, RunCounts *
     CliProgress prog;
     cli_progress_start(&prog, "filter", "files", a->inputs.count, a->quiet);
     JfStatus rc = JF_OK;
-    for (size_t i = 0; rc == JF_OK && i < a->inputs.count; i++) {
+    if (ranks > 1) {
+        FilterFarm fm = { .a = a, .b = b, .db = db, .total = &total, .rcnt = c, .prog = &prog };
+        size_t n = a->inputs.count ? a->inputs.count : 1;
+        fm.task_ids = calloc(n, sizeof *fm.task_ids);
+        fm.stats = calloc(n, sizeof *fm.stats);
+        bool ok = fm.task_ids && fm.stats;
+        CliFarm farm = { .next = ok ? farm_next : farm_none, .done = farm_done, .ctx = &fm };
+        cli_farm_lead(&farm, ranks);
+        JfError jerr;
+        for (size_t i = 0; ok && i < a->inputs.count; i++) {
+            if (fm.stats[i]) filter_stats_add_json(&total, fm.stats[i], &jerr);
+            free(fm.stats[i]);
+        }
+        free(fm.task_ids);
+        free(fm.stats);
+        if (!ok) rc = jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+        else if ((rc = fm.rc) != JF_OK) *err = fm.err;
+    }
+    for (size_t i = 0; ranks <= 1 && rc == JF_OK && i < a->inputs.count; i++) {
         rc = input_do(a, b, db, i, &total, c, err);
         cli_progress_update(&prog, i + 1, NULL);
     }
@@ -549,9 +687,19 @@ int cli_filter_main(int argc, char **argv)
         jf_pathlist_free(&a.inputs);
         return cli_exit_code(rc == JF_EFORMAT ? JF_EUSAGE : rc);
     }
-    int code;
+    int code, rank = 0, ranks = 1;
+    bool mpi = !a.explain && cli_mpi_begin(&argc, &argv, &rank, &ranks);
     if (a.explain) {
         code = explain_all(&a, f);
+    } else if (rank > 0) {   /* a worker rank: no run database */
+        Batch b;
+        rc = batch_open(&a, f, &b, &err);
+        if (rc != JF_OK) cli_report(&err);   /* rank 0 still hands out; each input then fails */
+        FilterFarm fm = { .a = &a, .b = rc == JF_OK ? &b : NULL };
+        CliFarm farm = { .work = farm_work, .ctx = &fm };
+        cli_farm_serve(&farm);
+        if (rc == JF_OK) batch_close(&b);
+        code = cli_exit_code(rc);
     } else {
         RunDb *db = NULL;
         int64_t run_id = 0;
@@ -562,7 +710,16 @@ int cli_filter_main(int argc, char **argv)
         if (rc == JF_OK) rc = open_workdir(&a, &db, &err);
         if (rc == JF_OK)
             rc = rundb_run_begin(db, cmdline ? cmdline : "jaforge filter", &run_id, &err);
-        if (rc == JF_OK) rc = filter_all(&a, &b, db, &counts, &err);
+        for (size_t i = 0; rc == JF_OK && ranks > 1 && i < a.inputs.count; i++)
+            if (!strcmp(a.inputs.paths[i], "-"))
+                rc = jf_error_set(&err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
+                                  "filter: standard input cannot be read by other MPI ranks");
+        if (rc == JF_OK) {
+            rc = filter_all(&a, &b, db, ranks, &counts, &err);
+        } else if (ranks > 1) {   /* the workers wait for inputs: there are none */
+            CliFarm none = { .next = farm_none };
+            cli_farm_lead(&none, ranks);
+        }
         if (rc != JF_OK) cli_report(&err);
         code = rc != JF_OK ? cli_exit_code(rc) : counts.failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
         if (db && run_id) rundb_run_end(db, run_id, code, &err);
@@ -572,5 +729,6 @@ int cli_filter_main(int argc, char **argv)
     }
     filter_close(f);
     jf_pathlist_free(&a.inputs);
+    if (mpi) cli_mpi_end();
     return code;
 }

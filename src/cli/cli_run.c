@@ -3,7 +3,8 @@
  * resume. `--dry-run` prints the commands instead.
  * Under mpirun every rank plans the same steps; rank 0 owns the run database
  * and runs each step in-process, announcing it to the other ranks, which join
- * the steps that spread their work over MPI (extract, dedup, shard, train)
+ * the steps that spread their work over MPI (extract, filter, dedup, shard,
+ * train)
  * and wait, without spinning, through the others. */
 #include <fcntl.h>
 #include <getopt.h>
@@ -49,7 +50,7 @@ static void on_step(void *ctx, const PipelineStep *s, size_t i, size_t n, int sk
  * rank 0 alone. */
 static bool step_is_collective(const PipelineStep *s)
 {
-    static const char *const NAMES[] = { "extract", "dedup", "shard", "train" };
+    static const char *const NAMES[] = { "extract", "filter", "dedup", "shard", "train" };
     for (size_t k = 0; k < sizeof NAMES / sizeof NAMES[0]; k++)
         if (s->argc > 0 && !strcmp(s->argv[0], NAMES[k])) return true;
     return false;
