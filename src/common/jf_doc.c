@@ -22,6 +22,7 @@
 
 #include "jf_alloc.h"
 #include "jf_buf.h"
+#include "jf_json_scan.h"
 
 #define DOC_IO_CHUNK (128u * 1024u)
 
@@ -126,223 +127,6 @@ JfStatus jf_doc_from_json_jansson(JfDoc *d, const char *line, size_t len, JfErro
 
 /* ------------------------------------------------------ direct JSON path ---- */
 
-typedef struct {
-    const uint8_t *p, *e;
-    int            depth;
-    bool           nul;      /* a \u0000 was decoded (jansson refuses it in keys) */
-} Scan;
-
-enum { SCAN_MAX_DEPTH = 32 };
-
-static void skip_ws(Scan *s)
-{
-    while (s->p < s->e && (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n')) s->p++;
-}
-
-static bool hex4(const uint8_t *p, uint32_t *v)
-{
-    uint32_t x = 0;
-    for (int i = 0; i < 4; i++) {
-        uint8_t c = p[i];
-        x <<= 4;
-        if (c >= '0' && c <= '9') x |= (uint32_t)(c - '0');
-        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') x |= (uint32_t)((c | 0x20) - 'a' + 10);
-        else return false;
-    }
-    *v = x;
-    return true;
-}
-
-/* An escape at p (after the backslash) into a code point.
- * @return bytes consumed after the backslash, 0 when jansson would refuse it. */
-static size_t scan_escape(const uint8_t *p, const uint8_t *e, uint32_t *cp)
-{
-    if (p >= e) return 0;
-    switch (*p) {
-    case '"': case '\\': case '/': *cp = *p; return 1;
-    case 'b': *cp = '\b'; return 1;
-    case 'f': *cp = '\f'; return 1;
-    case 'n': *cp = '\n'; return 1;
-    case 'r': *cp = '\r'; return 1;
-    case 't': *cp = '\t'; return 1;
-    case 'u': break;
-    default: return 0;
-    }
-    uint32_t hi, lo;
-    if (e - p < 5 || !hex4(p + 1, &hi)) return 0;
-    if (hi >= 0xDC00 && hi <= 0xDFFF) return 0;
-    if (hi < 0xD800 || hi > 0xDBFF) {
-        *cp = hi;
-        return 5;
-    }
-    if (e - p < 11 || p[5] != '\\' || p[6] != 'u' || !hex4(p + 7, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-        return 0;
-    *cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-    return 11;
-}
-
-static size_t utf8_put(uint8_t *o, uint32_t cp)
-{
-    if (cp < 0x80) { o[0] = (uint8_t)cp; return 1; }
-    if (cp < 0x800) { o[0] = (uint8_t)(0xC0 | cp >> 6); o[1] = (uint8_t)(0x80 | (cp & 0x3F)); return 2; }
-    if (cp < 0x10000) {
-        o[0] = (uint8_t)(0xE0 | cp >> 12);
-        o[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (uint8_t)(0xF0 | cp >> 18);
-    o[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* Length of the valid UTF-8 sequence starting with lead byte p[0] (>= 0x80),
- * 0 when invalid (the rules of jansson's utf8_check_full). */
-static size_t utf8_len(const uint8_t *p, const uint8_t *e)
-{
-    uint8_t c = p[0];
-    if (c >= 0xE1 && c <= 0xEC && e - p >= 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80)
-        return 3;   /* kana, kanji: no overlong or surrogate is possible with these leads */
-    size_t k = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (!k || (size_t)(e - p) < k) return 0;
-    for (size_t i = 1; i < k; i++)
-        if ((p[i] & 0xC0) != 0x80) return 0;
-    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
-        (c == 0xF4 && p[1] > 0x8F))
-        return 0;
-    return k;
-}
-
-/* A string, s->p just past its opening quote, decoded into out (room for as
- * many bytes as the raw string has: decoding never lengthens; NULL: validate
- * only). @return true with *len set, false when unsure. */
-static bool scan_string(Scan *s, uint8_t *out, size_t *len)
-{
-    const uint8_t *p = s->p, *e = s->e, *run = p;
-    size_t n = 0;
-    for (;;) {
-        if (p >= e) return false;
-        uint8_t c = *p;
-        if (c >= 0x80) {   /* most of a Japanese text: validate, copy later as a run */
-            size_t k = utf8_len(p, e);
-            if (!k) return false;
-            p += k;
-            continue;
-        }
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            p++;
-            continue;
-        }
-        if (c < 0x20) return false;
-        if (out) memcpy(out + n, run, (size_t)(p - run));
-        n += (size_t)(p - run);
-        if (c == '"') break;
-        uint32_t cp;
-        size_t used = scan_escape(p + 1, e, &cp);
-        if (!used) return false;
-        s->nul |= cp == 0;
-        uint8_t tmp[4];
-        size_t k = utf8_put(tmp, cp);
-        if (out) memcpy(out + n, tmp, k);
-        n += k;
-        p += 1 + used;
-        run = p;
-    }
-    s->p = p + 1;
-    *len = n;
-    return true;
-}
-
-/* A number jansson surely takes: an integer of at most 18 digits (no int64
- * overflow), a real with at most 200 integer digits and a 2-digit exponent
- * (no overflow to infinity: jansson refuses that, not an underflow). */
-static bool scan_number(Scan *s)
-{
-    const uint8_t *p = s->p, *e = s->e;
-    int int_digits = 0, exp_digits = 0;
-    bool real = false;
-    if (p < e && *p == '-') p++;
-    if (p >= e || *p < '0' || *p > '9') return false;
-    if (*p == '0') {
-        p++, int_digits++;
-        if (p < e && *p >= '0' && *p <= '9') return false;
-    } else {
-        while (p < e && *p >= '0' && *p <= '9') p++, int_digits++;
-    }
-    if (p < e && *p == '.') {
-        p++, real = true;
-        if (p >= e || *p < '0' || *p > '9') return false;
-        while (p < e && *p >= '0' && *p <= '9') p++;
-    }
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        p++, real = true;
-        if (p < e && (*p == '+' || *p == '-')) p++;
-        while (p < e && *p >= '0' && *p <= '9') p++, exp_digits++;
-        if (exp_digits == 0 || exp_digits > 2) return false;
-    }
-    s->p = p;
-    return real ? int_digits <= 200 : int_digits <= 18;
-}
-
-static bool scan_literal(Scan *s, const char *lit, size_t n)
-{
-    if ((size_t)(s->e - s->p) < n || memcmp(s->p, lit, n) != 0) return false;
-    s->p += n;
-    return true;
-}
-
-static bool scan_value(Scan *s);
-
-/* An object or array after its opening bracket; keys may not hold \u0000. */
-static bool scan_container(Scan *s, uint8_t close)
-{
-    if (++s->depth > SCAN_MAX_DEPTH) return false;
-    skip_ws(s);
-    if (s->p < s->e && *s->p == close) {
-        s->p++, s->depth--;
-        return true;
-    }
-    for (;;) {
-        if (close == '}') {
-            size_t klen;
-            if (s->p >= s->e || *s->p != '"') return false;
-            s->p++;
-            s->nul = false;
-            if (!scan_string(s, NULL, &klen) || s->nul) return false;
-            skip_ws(s);
-            if (s->p >= s->e || *s->p++ != ':') return false;
-            skip_ws(s);
-        }
-        if (!scan_value(s)) return false;
-        skip_ws(s);
-        if (s->p >= s->e) return false;
-        uint8_t c = *s->p++;
-        if (c == close) break;
-        if (c != ',') return false;
-        skip_ws(s);
-    }
-    s->depth--;
-    return true;
-}
-
-/* Any value at s->p (no leading white space), validated, not kept. */
-static bool scan_value(Scan *s)
-{
-    if (s->p >= s->e) return false;
-    size_t len;
-    switch (*s->p) {
-    case '"': s->p++; return scan_string(s, NULL, &len);
-    case '{': s->p++; return scan_container(s, '}');
-    case '[': s->p++; return scan_container(s, ']');
-    case 't': return scan_literal(s, "true", 4);
-    case 'f': return scan_literal(s, "false", 5);
-    case 'n': return scan_literal(s, "null", 4);
-    default: return scan_number(s);
-    }
-}
-
 enum { F_ID, F_TEXT, F_SOURCE, F_LANG, F_URL, F_CREATED, F_META, F_OTHER };
 static const char *const FIELD[F_OTHER] = { "id", "text", "source", "lang", "url", "created",
                                             "meta" };
@@ -362,15 +146,15 @@ static void scandoc_free(ScanDoc *sd)
 }
 
 /* A string-or-null value of field f. @return 1, 0 when unsure, -1 out of memory. */
-static int scan_field_string(Scan *s, ScanDoc *sd, int f)
+static int scan_field_string(JfJsonScan *s, ScanDoc *sd, int f)
 {
-    if (s->p < s->e && *s->p == 'n') return f == F_ID || f == F_TEXT ? 0 : scan_literal(s, "null", 4);
+    if (s->p < s->e && *s->p == 'n') return f == F_ID || f == F_TEXT ? 0 : jf_json_scan_literal(s, "null", 4);
     if (s->p >= s->e || *s->p != '"') return 0;   /* another type: jansson's error message */
     s->p++;
     char *out = jf_malloc((size_t)(s->e - s->p) + 1);
     if (!out) return -1;
     size_t len;
-    if (!scan_string(s, (uint8_t *)out, &len)) {
+    if (!jf_json_scan_string(s, (uint8_t *)out, SIZE_MAX, NULL, &len, NULL)) {
         jf_free(out);
         return 0;
     }
@@ -383,10 +167,10 @@ static int scan_field_string(Scan *s, ScanDoc *sd, int f)
 /* meta: an object is validated by the scanner, then built by jansson from
  * its exact bytes; any other value is validated and ignored (as jansson's
  * path ignores a meta that is not an object). */
-static int scan_field_meta(Scan *s, ScanDoc *sd)
+static int scan_field_meta(JfJsonScan *s, ScanDoc *sd)
 {
     const uint8_t *start = s->p;
-    if (!scan_value(s)) return 0;
+    if (!jf_json_scan_value(s)) return 0;
     if (*start != '{') return 1;
     json_error_t je;
     sd->meta = json_loadb((const char *)start, (size_t)(s->p - start), JSON_ALLOW_NUL, &je);
@@ -394,13 +178,13 @@ static int scan_field_meta(Scan *s, ScanDoc *sd)
 }
 
 /* One "key": value member. @return 1, 0 when unsure, -1 out of memory. */
-static int scan_member(Scan *s, ScanDoc *sd)
+static int scan_member(JfJsonScan *s, ScanDoc *sd)
 {
     size_t klen;
     if (s->p >= s->e || *s->p++ != '"') return 0;
     const uint8_t *k0 = s->p;
     s->nul = false;
-    if (!scan_string(s, NULL, &klen) || s->nul) return 0;
+    if (!jf_json_scan_string(s, NULL, 0, NULL, &klen, NULL) || s->nul) return 0;
     int f = F_OTHER;
     /* an escaped key decodes longer than it is written: only plain keys are ours */
     if ((size_t)(s->p - 1 - k0) == klen)
@@ -408,10 +192,10 @@ static int scan_member(Scan *s, ScanDoc *sd)
             if (strlen(FIELD[i]) == klen && !memcmp(FIELD[i], k0, klen)) f = i;
     if (f != F_OTHER && sd->seen[f]) return 0;   /* jansson keeps the last one */
     if (f != F_OTHER) sd->seen[f] = true;
-    skip_ws(s);
+    jf_json_skip_ws(s);
     if (s->p >= s->e || *s->p++ != ':') return 0;
-    skip_ws(s);
-    if (f == F_OTHER) return scan_value(s) ? 1 : 0;
+    jf_json_skip_ws(s);
+    if (f == F_OTHER) return jf_json_scan_value(s) ? 1 : 0;
     if (f == F_META) return scan_field_meta(s, sd);
     return scan_field_string(s, sd, f);
 }
@@ -419,22 +203,22 @@ static int scan_member(Scan *s, ScanDoc *sd)
 /* The direct path over a whole line. @return 1 (sd filled), 0 unsure, -1 out of memory. */
 static int scan_doc(const char *line, size_t len, ScanDoc *sd)
 {
-    Scan s = { (const uint8_t *)line, (const uint8_t *)line + len, 1, false };
-    skip_ws(&s);
+    JfJsonScan s = { (const uint8_t *)line, (const uint8_t *)line + len, 1, false };
+    jf_json_skip_ws(&s);
     if (s.p >= s.e || *s.p++ != '{') return 0;
-    skip_ws(&s);
+    jf_json_skip_ws(&s);
     if (s.p < s.e && *s.p == '}') return 0;   /* {}: no id, jansson's message */
     for (;;) {
         int r = scan_member(&s, sd);
         if (r <= 0) return r;
-        skip_ws(&s);
+        jf_json_skip_ws(&s);
         if (s.p >= s.e) return 0;
         uint8_t c = *s.p++;
         if (c == '}') break;
         if (c != ',') return 0;
-        skip_ws(&s);
+        jf_json_skip_ws(&s);
     }
-    skip_ws(&s);
+    jf_json_skip_ws(&s);
     return s.p == s.e && sd->seen[F_ID] && sd->seen[F_TEXT] ? 1 : 0;
 }
 
@@ -477,7 +261,7 @@ static JfStatus put_string(JfBuf *b, const char *str, size_t n)
     while (p < e) {
         uint8_t c = *p;
         if (c >= 0x80) {
-            size_t k = utf8_len(p, e);
+            size_t k = jf_json_utf8_len(p, e);
             if (!k) return JF_EFORMAT;
             p += k;
             continue;
