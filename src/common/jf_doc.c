@@ -72,7 +72,7 @@ JfStatus jf_doc_to_json_line_jansson(const JfDoc *d, char **line, size_t *len, J
             | json_object_set_new(o, "lang", str_or_null(d->lang))
             | json_object_set_new(o, "url", str_or_null(d->url))
             | json_object_set_new(o, "created", str_or_null(d->created))
-            | json_object_set(o, "meta", d->meta ? d->meta : json_object());
+            | json_object_set_new(o, "meta", d->meta ? json_incref(d->meta) : json_object());
     char *s = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!s)
