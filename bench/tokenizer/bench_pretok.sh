@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# bench_pretok.sh JAFORGE TOKDIR [CHART.svg]: SentencePiece's pre-tokenization against MeCab's
-# (`--pretokenize mecab`) on the same real text (TOKDIR/big.txt, Debian documentation pages,
-# made by tests/tokenizer/make_tok_data.py), one run each.
+# bench_pretok.sh JAFORGE TOKDIR [CHART.svg|-] [TEXT]: SentencePiece's pre-tokenization against
+# MeCab's (`--pretokenize mecab`, with and without `--keep-prefix`) on the same real text (TEXT,
+# by default TOKDIR/big.txt: Debian documentation pages made by tests/tokenizer/make_tok_data.py;
+# or the larger corpus of make_bench_corpus.py), one run each.
 # 1. extend: TOKDIR/llama.model (spm_train, 4,000 pieces) + 2,000 and + 16k pieces learned from
-#    big.txt with every 10th line held out; the command's own report: new pieces used on the
-#    held-out lines, held-out Japanese characters per token; CPU time (user+sys).
+#    TEXT with every 10th line held out; the command's own report: new pieces used on the
+#    held-out lines, held-out Japanese characters per token; CPU time (user+sys). Modes:
+#    sentencepiece, strip (sentencepiece --strip-prefix), mecab (prefix stripped, the default),
+#    keep (mecab --keep-prefix).
 # 2. train: 8,000 and 16,000 pieces from the other lines; characters per token on the held-out
 #    Japanese and other lines (tokenizer stats), spm_encode = jaforge on the held-out lines.
 # 3. a chart (tokenizer stats --chart) of the models on the two held-out sets.
 set -euo pipefail
-JF=$(realpath "$1"); TOK=$(realpath "$2"); CHART=${3:-}
+JF=$(realpath "$1"); TOK=$(realpath "$2"); CHART=${3:-}; [ "$CHART" = - ] && CHART=
+TEXT=$(realpath "${4:-$TOK/big.txt}")
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-/usr/bin/python3 - "$TOK/big.txt" "$W" <<'EOF'
+/usr/bin/python3 - "$TEXT" "$W" <<'EOF'
 import re, sys
 ja = re.compile('[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]')
 n = 0
@@ -31,12 +35,13 @@ cpu() {
     awk '{printf "%.2f", $1 + $2}' "$W/time"
 }
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== extend $TOK/llama.model, learning from big.txt, every 10th line held out"
+echo "== extend $TOK/llama.model, learning from $TEXT, every 10th line held out"
 for ADD in 2000 16k; do
-    for MODE in sentencepiece strip mecab; do
+    for MODE in sentencepiece strip mecab keep; do
         OPT=(--pretokenize "$MODE"); [ "$MODE" = strip ] && OPT=(--strip-prefix)
+        [ "$MODE" = keep ] && OPT=(--pretokenize mecab --keep-prefix)
         T=$(cpu "$W/rep" "$JF" tokenizer extend -q --base "$TOK/llama.model" --add "$ADD" \
-            "${OPT[@]}" --heldout-every 10 --out "$W/ext-$MODE-$ADD" "$TOK/big.txt")
+            "${OPT[@]}" --heldout-every 10 --out "$W/ext-$MODE-$ADD" "$TEXT")
         USED=$(sed -n 's/.*new pieces used: \(.*\)/\1/p' "$W/rep")
         CPT=$(sed -n 's/.*characters per token \(.*\)/\1/p' "$W/rep")
         printf 'add %-5s %-14s %5s s CPU  used %-14s held-out Japanese chars/token %s\n' \

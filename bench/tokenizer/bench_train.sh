@@ -1,32 +1,64 @@
 #!/usr/bin/env bash
-# bench_train.sh JAFORGE TOKDIR [VOCAB...]: `jaforge tokenizer train` against Debian's
+# bench_train.sh JAFORGE DATA_DIR WORKDIR [VOCAB...]: `jaforge tokenizer train` against Debian's
 # spm_train --model_type=bpe with the same settings (LLaMA's: identity normalizer, byte
-# fallback, split digits, whitespace-only pieces, coverage 0.9995) on the same text
-# (TOKDIR/big.txt, made by tests/tokenizer/make_tok_data.py), one run each: wall time,
-# peak RSS, and characters per token of both models on held-out text (TOKDIR/test.txt,
-# encoded by spm_encode for both). Also checks that spm_encode and jaforge encode agree
-# with the jaforge-trained model.
+# fallback, split digits, whitespace-only pieces, coverage 0.9995, max sentence length 4192),
+# the same number of threads (all cores) and the same text, side by side in one run.
+# The text is the corpus make_bench_corpus.py builds in WORKDIR/corpus from DATA_DIR (every
+# Japanese and English document of the sample WARC and the Debian documentation packages'
+# pages; made when missing): train.txt to learn from, heldout.txt (every 20th line) to measure.
+# For each vocabulary size (default 8000 16000 32000), RUNS runs of each trainer (default 3,
+# alternating): the best wall time and the best CPU time (user+sys) of its runs, peak RSS,
+# characters per token of both models on heldout.txt (both encoded by spm_encode), and whether
+# spm_encode and jaforge encode heldout.txt identically with the jaforge model. The machine may
+# be shared: the load is printed before and after, and CPU time is the fairer figure when it is
+# high.
 set -euo pipefail
-JF=$1; TOK=$2; shift 2
-VOCABS=${*:-8000 16000}
+JF=$(realpath "$1"); DATA=$2; WORK=$3; shift 3
+VOCABS=${*:-8000 16000 32000}
+HERE=$(dirname "$(realpath "$0")")
+/usr/bin/python3 "$HERE/make_bench_corpus.py" "$JF" "$DATA" "$WORK/corpus"
+TRAIN=$WORK/corpus/train.txt; HELD=$WORK/corpus/heldout.txt
+NP=$(nproc)
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-CH=$(/usr/bin/python3 -c "import sys; print(sum(len(l.rstrip('\n')) for l in open(sys.argv[1], encoding='utf-8', errors='replace')))" "$TOK/test.txt")
-cpt() { echo "scale=4; $CH / $(spm_encode --model="$1" --output_format=id < "$TOK/test.txt" | wc -w)" | bc; }
-run() { /usr/bin/time -f '%e %M' -o "$W/time" "$@" > /dev/null 2>&1; cat "$W/time"; }
-printf 'corpus %s MB, held-out %s characters\n' \
-    "$(echo "scale=1; $(stat -c %s "$TOK/big.txt") / 1048576" | bc)" "$CH"
-printf '%-6s %-8s %8s %9s %7s %s\n' vocab trainer 'time s' 'RSS MB' 'chars/tok' 'encode parity'
+CH=$(/usr/bin/python3 -c "import sys; print(sum(len(l.rstrip('\n')) for l in open(sys.argv[1], encoding='utf-8', errors='replace')))" "$HELD")
+cpt() { echo "scale=4; $CH / $(spm_encode --model="$1" --output_format=id < "$HELD" | wc -w)" | bc; }
+RUNS=${RUNS:-3}
+# run TAG CMD...: runs CMD (output discarded), appending "wall cpu rss_mb" to $W/TAG.
+run() {
+    local tag=$1; shift
+    /usr/bin/time -f '%e %U %S %M' -o "$W/time" "$@" > /dev/null 2>&1
+    awk '{printf "%.2f %.2f %d\n", $1, $2 + $3, $4 / 1024}' "$W/time" >> "$W/$tag"
+}
+# best TAG: "best_wall best_cpu max_rss" of the runs of TAG.
+best() {
+    sort -n -k1 "$W/$1" | head -1 | cut -d' ' -f1 | tr '\n' ' '
+    sort -n -k2 "$W/$1" | head -1 | cut -d' ' -f2 | tr '\n' ' '
+    sort -n -k3 "$W/$1" | tail -1 | cut -d' ' -f3
+}
+printf 'corpus %.1f MB (%s lines), held out %.2f MB, %s characters; %s threads; best of %s; load %s\n' \
+    "$(echo "$(stat -c %s "$TRAIN") / 1000000" | bc -l)" "$(wc -l < "$TRAIN")" \
+    "$(echo "$(stat -c %s "$HELD") / 1000000" | bc -l)" "$CH" "$NP" "$RUNS" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-6s %-9s %8s %8s %7s %9s  %s\n' vocab trainer 'wall s' 'CPU s' 'RSS MB' 'chars/tok' \
+    'vs spm_train'
 for V in $VOCABS; do
-    read -r TS MS < <(run spm_train --input="$TOK/big.txt" --model_prefix="$W/spm$V" \
-        --model_type=bpe --vocab_size="$V" --character_coverage=0.9995 --byte_fallback=true \
-        --split_digits=true --allow_whitespace_only_pieces=true --normalization_rule_name=identity \
-        --add_dummy_prefix=true --remove_extra_whitespaces=false --max_sentence_length=4192 \
-        --num_threads=2)
-    read -r TJ MJ < <(run "$JF" tokenizer train -q --vocab-size "$V" --out "$W/jf$V" "$TOK/big.txt")
-    spm_encode --model="$W/jf$V/tokenizer.model" --output_format=id < "$TOK/test.txt" > "$W/a"
-    "$JF" tokenizer encode --model "$W/jf$V/tokenizer.model" "$TOK/test.txt" > "$W/b"
+    for R in $(seq "$RUNS"); do
+        run t-spm$V spm_train --input="$TRAIN" --model_prefix="$W/spm$V" \
+            --model_type=bpe --vocab_size="$V" --character_coverage=0.9995 --byte_fallback=true \
+            --split_digits=true --allow_whitespace_only_pieces=true \
+            --normalization_rule_name=identity --add_dummy_prefix=true \
+            --remove_extra_whitespaces=false --max_sentence_length=4192 --num_threads="$NP"
+        run t-jf$V "$JF" tokenizer train -q -j "$NP" --vocab-size "$V" --out "$W/jf$V" "$TRAIN"
+    done
+    read -r SW SC SM < <(best t-spm$V)
+    read -r JW JC JM < <(best t-jf$V)
+    spm_encode --model="$W/jf$V/tokenizer.model" --output_format=id < "$HELD" > "$W/a"
+    "$JF" tokenizer encode --model "$W/jf$V/tokenizer.model" "$HELD" > "$W/b"
     cmp -s "$W/a" "$W/b" && SAME=identical || SAME=DIFFERENT
-    printf '%-6s %-8s %8s %9s %7s\n' "$V" spm_train "$TS" "$((MS / 1024))" "$(cpt "$W/spm$V.model")"
-    printf '%-6s %-8s %8s %9s %7s %s (x%.1f faster)\n' "$V" jaforge "$TJ" "$((MJ / 1024))" \
-        "$(cpt "$W/jf$V/tokenizer.model")" "$SAME" "$(echo "$TS / $TJ" | bc -l)"
+    SP=$(cpt "$W/spm$V.model"); JP=$(cpt "$W/jf$V/tokenizer.model")
+    printf '%-6s %-9s %8s %8s %7s %9s\n' "$V" spm_train "$SW" "$SC" "$SM" "$SP"
+    printf '%-6s %-9s %8s %8s %7s %9s  x%.1f wall, x%.1f CPU, compression %+.2f%%, encode %s\n' \
+        "$V" jaforge "$JW" "$JC" "$JM" "$JP" "$(echo "$SW / $JW" | bc -l)" \
+        "$(echo "$SC / $JC" | bc -l)" "$(echo "($JP / $SP - 1) * 100" | bc -l)" "$SAME"
 done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -5,8 +5,9 @@
  * encoded by -j threads, each on a contiguous slice with its own scratch;
  * output keeps the input order. train learns a BPE vocabulary from documents
  * (.jsonl.zst / .jsonl) or plain text and writes tokenizer.model,
- * tokenizer.json and tokenizer_config.json; export-hf writes the two JSON
- * files for an existing model.
+ * tokenizer.json and tokenizer_config.json (the words counted on -j threads,
+ * the model the same for any count); export-hf writes the two JSON files for
+ * an existing model.
  * extend adds Japanese pieces to a base model (bpe_extend.h) and reports on
  * held-out lines; stats compares models on text (characters and bytes per
  * token, byte-fallback and unknown rates).
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "jf_alloc.h"
@@ -378,6 +380,8 @@ static void train_usage(FILE *f)
         "  --user-defined-symbols L  comma-separated pieces kept whole, never learned\n"
         "  --pretokenize MODE        sentencepiece (default: words cut before spaces) or\n"
         "                            mecab (also at every MeCab morpheme, ipadic-utf8)\n"
+        "  -j, --threads N           threads cutting the text into words (default: all\n"
+        "                            cores); the model is the same for any N\n"
         "  -q, --quiet               no progress\n"
         "  -h, --help                this text\n");
 }
@@ -389,6 +393,26 @@ typedef struct {
     const char    **user_list;
     bool            quiet;
 } TrainArgs;
+
+/* Default -j of train and extend: every online core. */
+static int32_t cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > BPE_COUNT_MAX_THREADS ? BPE_COUNT_MAX_THREADS : (int32_t)n;
+}
+
+/* -j N of train and extend. @return 0, or -1 after saying why. */
+static int threads_parse(const char *s, int32_t *out)
+{
+    char *end;
+    long n = strtol(s, &end, 10);
+    if (end == s || *end || n < 1) {
+        cli_errorf("--threads: not a positive number: '%s'", s);
+        return -1;
+    }
+    *out = n > BPE_COUNT_MAX_THREADS ? BPE_COUNT_MAX_THREADS : (int32_t)n;
+    return 0;
+}
 
 /* --pretokenize MODE. @return 0, or -1 after saying why. */
 static int pretok_parse(const char *s, BpePretok *out)
@@ -415,14 +439,16 @@ static int train_parse(int argc, char **argv, TrainArgs *a)
         { "no-split-digits", no_argument, 0, O_NODIGIT },
         { "user-defined-symbols", required_argument, 0, O_USER },
         { "pretokenize", required_argument, 0, O_PRETOK },
+        { "threads", required_argument, 0, 'j' },
         { "quiet", no_argument, 0, 'q' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     bpe_train_options_default(&a->opt, 0);
+    a->opt.threads = cores();
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hq", LONG, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hqj:", LONG, NULL)) != -1) {
         char *end = NULL;
         long v = 0;
         if (c == O_VOCAB || c == O_PLEN || c == O_SLEN) {
@@ -448,6 +474,9 @@ static int train_parse(int argc, char **argv, TrainArgs *a)
         }
         case O_PRETOK:
             if (pretok_parse(optarg, &a->opt.pretokenize) != 0) return -1;
+            break;
+        case 'j':
+            if (threads_parse(optarg, &a->opt.threads) != 0) return -1;
             break;
         case O_NOBYTE: a->opt.byte_fallback = false; break;
         case O_NODIGIT: a->opt.split_digits = false; break;
@@ -805,10 +834,14 @@ static void extend_usage(FILE *f)
         "  --strip-prefix            new pieces never start with U+2581 (as llm-jp's)\n"
         "  --pretokenize MODE        sentencepiece (default) or mecab: words also cut at\n"
         "                            MeCab morphemes (ipadic-utf8); implies --strip-prefix\n"
+        "  --keep-prefix             with mecab: keep the U+2581 of real spaces and line\n"
+        "                            starts (new pieces may start with one)\n"
         "  --heldout-every K         every K-th line is held out for the report (20; 0: none)\n"
         "  --character-coverage F    Japanese characters the base lacks, added up to this\n"
         "                            share of Japanese character occurrences (0.9995)\n"
         "  --min-frequency N         pairs seen fewer times are not merged (2)\n"
+        "  -j, --threads N           threads cutting the text into words (default: all\n"
+        "                            cores); the model is the same for any N\n"
         "  -q, --quiet               no progress\n"
         "  -h, --help                this text\n");
 }
@@ -822,13 +855,15 @@ typedef struct {
 
 static int extend_parse(int argc, char **argv, ExtendArgs *a)
 {
-    enum { O_BASE = 256, O_ADD, O_OUT, O_STRIP, O_EVERY, O_COV, O_MINF, O_PRETOK };
+    enum { O_BASE = 256, O_ADD, O_OUT, O_STRIP, O_KEEP, O_EVERY, O_COV, O_MINF, O_PRETOK };
     static const struct option LONG[] = {
         { "base", required_argument, 0, O_BASE },
         { "add", required_argument, 0, O_ADD },
         { "out", required_argument, 0, O_OUT },
         { "strip-prefix", no_argument, 0, O_STRIP },
+        { "keep-prefix", no_argument, 0, O_KEEP },
         { "pretokenize", required_argument, 0, O_PRETOK },
+        { "threads", required_argument, 0, 'j' },
         { "heldout-every", required_argument, 0, O_EVERY },
         { "character-coverage", required_argument, 0, O_COV },
         { "min-frequency", required_argument, 0, O_MINF },
@@ -837,10 +872,11 @@ static int extend_parse(int argc, char **argv, ExtendArgs *a)
         { 0, 0, 0, 0 },
     };
     bpe_extend_options_default(&a->opt, 0);
+    a->opt.threads = cores();
     a->every = 20;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hq", LONG, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hqj:", LONG, NULL)) != -1) {
         char *end = NULL;
         long v = 0;
         if (c == O_ADD || c == O_EVERY || c == O_MINF) {
@@ -859,6 +895,10 @@ static int extend_parse(int argc, char **argv, ExtendArgs *a)
         case O_EVERY: a->every = (unsigned)v; break;
         case O_MINF: a->opt.min_frequency = (uint64_t)v; break;
         case O_STRIP: a->opt.strip_prefix = true; break;
+        case O_KEEP: a->opt.keep_prefix = true; break;
+        case 'j':
+            if (threads_parse(optarg, &a->opt.threads) != 0) return -1;
+            break;
         case O_PRETOK:
             if (pretok_parse(optarg, &a->opt.pretokenize) != 0) return -1;
             break;
@@ -878,6 +918,10 @@ static int extend_parse(int argc, char **argv, ExtendArgs *a)
     }
     if (!a->base || !a->out || !a->opt.n_add) {
         cli_errorf("tokenizer extend: --base MODEL, --add N and --out DIR are required");
+        return -1;
+    }
+    if (a->opt.keep_prefix && a->opt.strip_prefix) {
+        cli_errorf("tokenizer extend: --keep-prefix and --strip-prefix exclude each other");
         return -1;
     }
     if (optind >= argc) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpe_count.h"
 #include "bpe_encode.h"
 #include "bpe_extend.h"
 #include "bpe_words.h"
@@ -36,6 +37,16 @@ typedef struct { int64_t count; uint64_t key; } ExHeap;
 
 typedef struct { uint32_t start, len; uint64_t freq; } ExSeg;
 
+enum { EX_CTR_SENTENCES, EX_CTR_JA };   /* the counters of bpe_count.h */
+
+/* What one counting thread owns: its MeCab and its line buffers. */
+typedef struct {
+    const BpeExtender *x;                   /* options, read only while counting */
+    BpeMecab *mecab;                        /* MeCab pre-tokenization, else NULL */
+    uint32_t *ncuts;    size_t ncuts_cap;   /* morpheme starts in the normalized line */
+    char     *line;     size_t line_cap;    /* normalized line */
+} ExCutter;
+
 struct BpeExtender {
     const SpModel   *base;
     SpModel         *raw;          /* base without dummy prefix: encodes words as they are */
@@ -43,9 +54,9 @@ struct BpeExtender {
     BpeExtendStats   st;
     bool             done;
     BpeWords  words;      /* unique Japanese words and their counts */
-    BpeMecab *mecab;      /* MeCab pre-tokenization, else NULL */
-    uint32_t *ncuts;    size_t ncuts_cap;   /* morpheme starts in the normalized line */
-    char     *line;     size_t line_cap;    /* normalized line */
+    ExCutter *cutters;  size_t n_cutters;   /* one per counting thread */
+    BpeCounter *counter;
+    uint64_t  ctr[BPE_COUNTERS];
     /* symbols: base ids first, then new pieces; texts in sarena */
     char     *sarena;   size_t sarena_len, sarena_cap;
     ExSym    *syms;     size_t n_syms, cap_syms;
@@ -65,6 +76,9 @@ static JfStatus nomem(JfError *err)
 {
     return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
 }
+
+static JfStatus extender_cut(void *cutter, const char *text, size_t len, BpeWords *words,
+                             uint64_t *ctr, JfError *err);
 
 static uint64_t text_hash(const char *s, size_t n)
 {
@@ -95,7 +109,7 @@ bool bpe_char_is_japanese(uint32_t c)
 void bpe_extend_options_default(BpeExtendOptions *o, size_t n_add)
 {
     *o = (BpeExtendOptions){ .n_add = n_add, .character_coverage = 0.9995f,
-                             .min_frequency = 2 };
+                             .min_frequency = 2, .threads = 1 };
 }
 
 /* ---- raw model: the base without dummy prefix ---- */
@@ -146,6 +160,9 @@ JfStatus bpe_extender_open(const SpModel *base, const BpeExtendOptions *o, BpeEx
     if (o->n_add == 0 || o->n_add > (size_t)1 << 24)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
                             "number of pieces to add must be 1..16777216");
+    if (o->threads < 1 || o->threads > BPE_COUNT_MAX_THREADS)
+        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "threads must be 1..%d",
+                            BPE_COUNT_MAX_THREADS);
     if (bpe_model_check(base, err) != JF_OK) return JF_EUSAGE;
     if (!in->add_dummy_prefix || in->remove_extra_whitespaces || !in->escape_whitespaces ||
         in->treat_whitespace_as_suffix)
@@ -159,11 +176,21 @@ JfStatus bpe_extender_open(const SpModel *base, const BpeExtendOptions *o, BpeEx
     if (x->opt.max_piece_length <= 0)
         x->opt.max_piece_length = in->max_sentencepiece_length > 0 ? in->max_sentencepiece_length : 16;
     bpe_words_init(&x->words);
-    JfStatus rc = raw_model_open(base, &x->raw, err);
-    if (rc == JF_OK && o->pretokenize == BPE_PRETOK_MECAB)
-        rc = bpe_mecab_open(o->mecab_dicdir, &x->mecab, err);
+    if (o->pretokenize == BPE_PRETOK_MECAB && !o->keep_prefix) x->opt.strip_prefix = true;
     x->opt.mecab_dicdir = NULL;   /* not kept: used here only */
-    if (o->pretokenize == BPE_PRETOK_MECAB) x->opt.strip_prefix = true;
+    JfStatus rc = raw_model_open(base, &x->raw, err);
+    void *cut[BPE_COUNT_MAX_THREADS];
+    x->cutters = rc == JF_OK ? jf_calloc((size_t)o->threads, sizeof *x->cutters) : NULL;
+    if (rc == JF_OK && !x->cutters) rc = nomem(err);
+    if (rc == JF_OK) x->n_cutters = (size_t)o->threads;
+    for (size_t i = 0; i < x->n_cutters; i++) {
+        x->cutters[i].x = x;
+        cut[i] = &x->cutters[i];
+        if (o->pretokenize == BPE_PRETOK_MECAB && rc == JF_OK)
+            rc = bpe_mecab_open(o->mecab_dicdir, &x->cutters[i].mecab, err);
+    }
+    if (rc == JF_OK)
+        rc = bpe_counter_open(x->n_cutters, extender_cut, cut, &x->words, x->ctr, &x->counter, err);
     if (rc != JF_OK) {
         bpe_extender_close(x);
         return rc;
@@ -175,11 +202,15 @@ JfStatus bpe_extender_open(const SpModel *base, const BpeExtendOptions *o, BpeEx
 void bpe_extender_close(BpeExtender *x)
 {
     if (!x) return;
+    bpe_counter_close(x->counter);   /* first: stops the threads using the cutters */
+    for (size_t i = 0; i < x->n_cutters; i++) {
+        bpe_mecab_close(x->cutters[i].mecab);
+        jf_free(x->cutters[i].ncuts);
+        jf_free(x->cutters[i].line);
+    }
+    jf_free(x->cutters);
     sp_model_close(x->raw);
     bpe_words_free(&x->words);
-    bpe_mecab_close(x->mecab);
-    jf_free(x->ncuts);
-    jf_free(x->line);
     jf_free(x->sarena); jf_free(x->syms); jf_free(x->nslots); jf_free(x->added);
     jf_free(x->seq); jf_free(x->segs); jf_free(x->stamp);
     for (size_t i = 0; x->pairs && i <= x->pmask; i++) jf_free(x->pairs[i].segs);
@@ -195,40 +226,41 @@ const BpeExtendStats *bpe_extender_stats(const BpeExtender *x) { return &x->st; 
  * character are counted, without their leading U+2581 run with strip_prefix
  * (implied by MeCab): the base then cannot give a word's first character to a
  * U+2581 piece that no new piece could start from. */
-static JfStatus sentence_add(BpeExtender *x, const char *s, size_t n, JfError *err)
+static JfStatus sentence_add(ExCutter *cu, BpeWords *words, const char *s, size_t n,
+                             uint64_t *ctr, JfError *err)
 {
     const uint32_t *cuts = NULL;
     size_t n_cuts = 0, n_norm = 0, j = 0, k;
-    unsigned flags = BPE_SPLIT_JA_ONLY | (x->opt.strip_prefix ? BPE_SPLIT_STRIP_WS : 0);
-    if (x->mecab) {
-        JfStatus rc = bpe_mecab_cuts(x->mecab, s, n, &cuts, &n_cuts, err);
+    unsigned flags = BPE_SPLIT_JA_ONLY | (cu->x->opt.strip_prefix ? BPE_SPLIT_STRIP_WS : 0);
+    if (cu->mecab) {
+        JfStatus rc = bpe_mecab_cuts(cu->mecab, s, n, &cuts, &n_cuts, err);
         if (rc != JF_OK) return rc;
-        if (!bpe_grow((void **)&x->ncuts, &x->ncuts_cap, n_cuts + 1, sizeof *x->ncuts))
-            return nomem(err);
+        if (!BPE_GROW(cu->ncuts, cu->ncuts_cap, n_cuts + 1)) return nomem(err);
     }
     /* a space (1 byte) becomes 3; the prefix adds 3 */
-    if (!bpe_grow((void **)&x->line, &x->line_cap, n * 3 + 4, 1)) return nomem(err);
-    char *buf = x->line;
+    if (!BPE_GROW(cu->line, cu->line_cap, n * 3 + 4)) return nomem(err);
+    char *buf = cu->line;
     size_t m = SP_SPACE_LEN;
     bool ja = false;
     memcpy(buf, SP_SPACE, SP_SPACE_LEN);
     for (size_t i = 0; i < n; i += k) {
         while (j < n_cuts && cuts[j] < i) j++;
-        if (j < n_cuts && cuts[j] == i) x->ncuts[n_norm++] = (uint32_t)m;
+        if (j < n_cuts && cuts[j] == i) cu->ncuts[n_norm++] = (uint32_t)m;
         uint32_t c = decode_at(s + i, n - i, &k);
         if (c == ' ') { memcpy(buf + m, SP_SPACE, SP_SPACE_LEN); m += SP_SPACE_LEN; continue; }
         ja = ja || bpe_char_is_japanese(c);
         memcpy(buf + m, s + i, k);
         m += k;
     }
-    x->st.sentences++;
+    ctr[EX_CTR_SENTENCES]++;
     if (!ja) return JF_OK;
-    x->st.ja_sentences++;
-    return bpe_words_add_sentence(&x->words, buf, m, x->ncuts, n_norm, flags) ? JF_OK
-                                                                                : nomem(err);
+    ctr[EX_CTR_JA]++;
+    return bpe_words_add_sentence(words, buf, m, cu->ncuts, n_norm, flags) ? JF_OK : nomem(err);
 }
 
-JfStatus bpe_extender_add_text(BpeExtender *x, const char *text, size_t len, JfError *err)
+/* BpeCutFn: every line is a sentence (a trailing '\r' dropped). */
+static JfStatus extender_cut(void *cutter, const char *text, size_t len, BpeWords *words,
+                             uint64_t *ctr, JfError *err)
 {
     JfStatus rc = JF_OK;
     for (size_t p = 0; p < len && rc == JF_OK;) {
@@ -236,9 +268,19 @@ JfStatus bpe_extender_add_text(BpeExtender *x, const char *text, size_t len, JfE
         size_t n = nl ? (size_t)(nl - (text + p)) : len - p;
         size_t line = n;
         if (line && text[p + line - 1] == '\r') line--;
-        if (line) rc = sentence_add(x, text + p, line, err);
+        if (line) rc = sentence_add(cutter, words, text + p, line, ctr, err);
         p += n + 1;
     }
+    return rc;
+}
+
+JfStatus bpe_extender_add_text(BpeExtender *x, const char *text, size_t len, JfError *err)
+{
+    if (x->done)
+        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "extender already ran");
+    JfStatus rc = bpe_counter_add(x->counter, text, len, err);
+    x->st.sentences = x->ctr[EX_CTR_SENTENCES];   /* so far (batches merged) */
+    x->st.ja_sentences = x->ctr[EX_CTR_JA];
     return rc;
 }
 
@@ -724,6 +766,10 @@ JfStatus bpe_extender_run(BpeExtender *x, SpModel **out, JfError *err)
     *out = NULL;
     if (x->done) return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "extender already ran");
     x->done = true;
+    JfStatus rc = bpe_counter_finish(x->counter, err);
+    if (rc != JF_OK) return rc;
+    x->st.sentences = x->ctr[EX_CTR_SENTENCES];
+    x->st.ja_sentences = x->ctr[EX_CTR_JA];
     x->st.unique_words = x->words.n;
     if (!x->words.n)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
@@ -734,7 +780,7 @@ JfStatus bpe_extender_run(BpeExtender *x, SpModel **out, JfError *err)
         const char *p = sp_model_piece(x->base, i, &len);
         if (!sym_add(x, p, len)) return nomem(err);
     }
-    JfStatus rc = chars_add(x, err);
+    rc = chars_add(x, err);
     size_t n_chars = x->n_added;
     if (rc == JF_OK) rc = words_segment(x, err);
     if (rc == JF_OK) rc = pairs_count(x, err);

@@ -32,9 +32,14 @@
  * morpheme starts (bpe_mecab.h) and lose their leading U+2581 run, and
  * strip_prefix is implied: pieces learned over morphemes with a U+2581 rarely
  * match raw Japanese, which has no spaces (llm-jp strips that prefix too).
+ * keep_prefix keeps the U+2581 of real spaces and line starts instead (our
+ * MeCab mode inserts no spaces; docs/tokenizer.md has the measurements).
+ *
+ * Reading and cutting into words run on opt.threads threads (bpe_count.h):
+ * the model is byte-identical for any count; the merges run on the caller's.
  *
  * Does not: models that normalize with a charsmap or remove extra whitespace
- * or have no dummy prefix (refused), several threads. */
+ * or have no dummy prefix (refused), merging on several threads. */
 #ifndef JF_BPE_EXTEND_H
 #define JF_BPE_EXTEND_H
 
@@ -53,7 +58,9 @@ typedef struct {
     int32_t max_piece_length;      /* characters; 0: the base model's */
     uint64_t min_frequency;        /* a pair seen fewer times is not merged (2) */
     BpePretok pretokenize;         /* BPE_PRETOK_MECAB: words also cut at morphemes */
+    bool    keep_prefix;           /* with BPE_PRETOK_MECAB: strip_prefix not implied */
     const char *mecab_dicdir;      /* NULL: BPE_MECAB_DICDIR */
+    int32_t threads;               /* threads counting words (1..256), see bpe_count.h */
 } BpeExtendOptions;
 
 void bpe_extend_options_default(BpeExtendOptions *o, size_t n_add);
@@ -88,6 +95,8 @@ JfStatus bpe_extender_add_text(BpeExtender *x, const char *text, size_t len, JfE
  * how many). Errors: JF_EUSAGE (no Japanese text), JF_ENOMEM. Call once. */
 JfStatus bpe_extender_run(BpeExtender *x, SpModel **out, JfError *err);
 
+/* Complete after bpe_extender_run; before, sentences and ja_sentences count
+ * the text cut so far (all of it with one thread). */
 const BpeExtendStats *bpe_extender_stats(const BpeExtender *x);
 
 /* The base model's encoding of a piece's text as it is (no dummy prefix,

@@ -17,6 +17,8 @@ struct BpeMecab {
     mecab_lattice_t *lattice;
     uint32_t        *cuts;
     size_t           n_cuts, cap_cuts;
+    char            *text;          /* the piece being analysed, NUL-terminated */
+    size_t           cap_text;
 };
 
 JfStatus bpe_mecab_open(const char *dicdir, BpeMecab **out, JfError *err)
@@ -48,6 +50,7 @@ void bpe_mecab_close(BpeMecab *m)
     if (m->tagger) mecab_destroy(m->tagger);
     if (m->model) mecab_model_destroy(m->model);
     jf_free(m->cuts);
+    jf_free(m->text);
     jf_free(m);
 }
 
@@ -59,11 +62,17 @@ static bool cut_put(BpeMecab *m, size_t off)
     return true;
 }
 
-/* Morpheme starts of s[base..base+n) (no line break inside). */
+/* Morpheme starts of s[base..base+n) (no line break inside). MeCab is given
+ * a NUL-terminated copy: its dictionary lookup runs strlen from the last word
+ * when only white space is left, whatever length it was told (over the rest
+ * of a 1 MiB batch of lines, or past its end). */
 static bool piece_cuts(BpeMecab *m, const char *s, size_t base, size_t n)
 {
     if (!cut_put(m, base)) return false;
-    mecab_lattice_set_sentence2(m->lattice, s + base, n);
+    if (!BPE_GROW(m->text, m->cap_text, n + 1)) return false;
+    memcpy(m->text, s + base, n);
+    m->text[n] = 0;
+    mecab_lattice_set_sentence2(m->lattice, m->text, n);
     if (!mecab_parse_lattice(m->tagger, m->lattice)) return true;   /* MeCab gave up: no cuts */
     const char *text = mecab_lattice_get_sentence(m->lattice);
     for (const mecab_node_t *nd = mecab_lattice_get_bos_node(m->lattice); nd; nd = nd->next) {

@@ -29,12 +29,13 @@ typedef struct BpeMecab BpeMecab;   /* opaque */
 JfStatus bpe_mecab_open(const char *dicdir, BpeMecab **out, JfError *err);
 void     bpe_mecab_close(BpeMecab *m);   /* accepts NULL */
 
-/* Byte offsets in s[0..n) (one line, any bytes) where a morpheme starts, the
- * white space MeCab skipped before it included (a space goes with the word
- * after it, as U+2581 does in SentencePiece); ascending, 0 left out. A line
- * over 64 KiB is analysed in pieces cut at character starts (bounded lattice
- * memory), each piece start being a cut. *cuts is borrowed from m until the
- * next call. Errors: JF_ENOMEM. */
+/* Byte offsets in s[0..n) (one line, any bytes; only s[0..n) is read, no NUL
+ * needed after it) where a morpheme starts, the white space MeCab skipped
+ * before it included (a space goes with the word after it, as U+2581 does in
+ * SentencePiece); ascending, 0 left out. A line over 64 KiB is analysed in
+ * pieces cut at character starts (bounded lattice memory), each piece start
+ * being a cut. *cuts is borrowed from m until the next call. Errors:
+ * JF_ENOMEM. */
 JfStatus bpe_mecab_cuts(BpeMecab *m, const char *s, size_t n, const uint32_t **cuts,
                         size_t *n_cuts, JfError *err);
 

@@ -4,11 +4,14 @@
  * the comments name the step each part mirrors.
  *
  * Data: the table of unique words (bpe_words.h: normalized bytes, 64-bit
- * counts); after character selection every word becomes an array of symbol
- * ids. A pair table (left id, right id) holds each valid pair's count and
- * the words it occurs in; a max-heap of (count, pair) is re-checked lazily
- * (a popped entry whose count changed is pushed back with the current one),
- * so a merge touches only the words that contain its pair. */
+ * counts, counted on several threads by bpe_count.h); after character
+ * selection every word becomes a record (its count, then its symbol ids). A
+ * pair table (left id, right id) holds each valid pair's count and the words
+ * it occurs in; a max-heap of (count, pair) is re-checked lazily: a pair is
+ * pushed when its count rises past its newest entry, and a popped entry whose
+ * count fell is pushed back with the current one, so a merge touches only
+ * the words that contain its pair and the heap holds about one entry per
+ * pair. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,7 @@
 #include <unicode/uscript.h>
 #include <xxhash.h>
 
+#include "bpe_count.h"
 #include "bpe_train.h"
 #include "bpe_words.h"
 #include "jf_alloc.h"
@@ -26,30 +30,76 @@
 #define TR_WS 0x2581u           /* U+2581, what spaces become */
 #define TR_UNK_SYM 0u           /* symbol of every rare character: never pairs */
 #define TR_SCRIPT_ANY (-1)
+#define TR_PREFETCH 8           /* words prefetched ahead in a merge */
 
 #define TR_GROW BPE_GROW
 
 /* ---- symbols: characters first, then merged pieces ---- */
 
+/* A symbol and what IsValidSentencePiece needs to know of it, so that the
+ * validity of a pair is decided from its two halves (no decoding, no ICU):
+ * a valid piece has one script at most, U+2581 only first or throughout. */
 typedef struct {
     uint32_t off, len;      /* bytes in the symbol arena */
     uint16_t nchars;
+    int16_t  script;        /* its first script (TR_SCRIPT_ANY: none, as U+2581) */
+    uint8_t  flags;         /* TR_F_* */
 } TrSym;
 
+enum {
+    TR_F_BAD = 1,           /* holds NUL, tab, space or U+2047: never in a piece */
+    TR_F_DIGIT = 2,         /* holds a digit (split_digits) */
+    TR_F_WS = 4,            /* holds U+2581 */
+    TR_F_WS_INNER = 8,      /* holds U+2581 after its first character */
+    TR_F_ALL_WS = 16,       /* only U+2581 */
+};
+
+/* A pair, by index (its creation order, which breaks ties between equal
+ * counts); its count and state live in its slot of the hash table (TrSlot). */
 typedef struct {
     uint64_t  key;          /* left << 32 | right */
-    int64_t   count;        /* sum of word counts; valid pairs only */
+    int64_t   queued;       /* count of the pair's newest heap entry (0: none) */
     uint32_t *where;        /* words holding the pair (may repeat; checked when used) */
     uint32_t  n_where, cap_where;
-    uint8_t   state;        /* TR_PAIR_* */
+    uint32_t  last;         /* where[n_where - 1], read without touching where */
+    uint32_t  slot;         /* its slot in the hash table */
 } TrPair;
 
-enum { TR_PAIR_VALID, TR_PAIR_INVALID, TR_PAIR_DONE };
+enum { TR_PAIR_VALID, TR_PAIR_DONE };
 
 typedef struct {
     int64_t  count;
     uint32_t pair;
 } TrHeapEntry;
+
+/* A pair's change during one merge (see merge_apply). */
+typedef struct {
+    uint64_t key;
+    int64_t  delta;
+    uint32_t pair;          /* its index once applied; UINT32_MAX: none or done */
+    bool     rose;          /* raised at least once in this merge */
+} TrDelta;
+
+typedef struct { uint32_t d, w; } TrInc;
+
+/* A slot of the pair table: the key, count and state beside the index, so
+ * that a probe reads one cache line and lowering a count (half of the updates
+ * of a merge) touches nothing else. */
+typedef struct {
+    uint64_t key;
+    int64_t  count;         /* sum of word counts; valid pairs only */
+    uint32_t idx;           /* pair index + 1, 0: empty */
+    uint8_t  state;         /* TR_PAIR_* */
+} TrSlot;
+
+enum { TR_CTR_SENTENCES, TR_CTR_LONG };   /* the counters of bpe_count.h */
+
+/* What one counting thread owns: its MeCab and its line buffers. */
+typedef struct {
+    const BpeTrainer *t;                      /* options, read only while counting */
+    BpeMecab *mecab;                          /* MeCab pre-tokenization, else NULL */
+    char     *line;    size_t line_cap;       /* normalized sentence */
+} TrCutter;
 
 struct BpeTrainer {
     BpeTrainOptions opt;
@@ -57,22 +107,23 @@ struct BpeTrainer {
     char          **users;       /* copies of opt.user_symbols */
     BpeTrainStats   st;
     BpeWords  words;                          /* unique words and their counts */
-    BpeMecab *mecab;                          /* MeCab pre-tokenization, else NULL */
-    uint32_t *ncuts;   size_t ncuts_cap;      /* morpheme starts in the normalized line */
-    char     *line;    size_t line_cap;       /* normalized sentence */
+    TrCutter *cutters; size_t n_cutters;      /* one per counting thread */
+    BpeCounter *counter;
+    uint64_t  ctr[BPE_COUNTERS];
     /* symbols */
     TrSym    *syms;    size_t n_syms, cap_syms;
     char     *sarena;  size_t sarena_len, sarena_cap;
-    uint32_t *cp_of;   /* code point of each character symbol */
-    /* per word: symbol ids */
-    uint32_t *wsym;    size_t wsym_len;       /* all words' symbols back to back */
-    uint32_t *wsym_off, *wsym_n;              /* [n_words] */
-    uint32_t *stamp;                          /* [n_words]: last merge that visited it */
+    /* per word: a record (TR_W_*) followed by its symbol ids */
+    uint32_t *wrec;    size_t wrec_len;       /* all words' records back to back */
     /* pairs */
     TrPair   *pairs;   size_t n_pairs, cap_pairs;
-    uint32_t *pslots;  size_t pmask;          /* pair index + 1 */
+    TrSlot   *pslots;  size_t pmask;          /* open addressing over pairs */
     TrHeapEntry *heap; size_t heap_len, heap_cap;
-    uint32_t *touched; size_t n_touched, cap_touched;
+    /* one merge's pair updates, gathered before they touch the pair table */
+    TrDelta  *dl;      size_t n_dl, cap_dl;
+    uint32_t *dslots;  size_t dmask;          /* open addressing: dl index + 1 */
+    uint32_t *dorder;  size_t n_dorder, cap_dorder;   /* dl raised, in first-rise order */
+    TrInc    *incs;    size_t n_incs, cap_incs;       /* (dl, word) of every rise */
     /* merged piece texts, to skip a piece reached by a second path */
     uint32_t *piece_slots; size_t piece_mask;   /* symbol id + 1 */
     uint32_t *merged;  size_t n_merged, cap_merged;   /* symbol ids in merge order */
@@ -84,6 +135,9 @@ static JfStatus nomem(JfError *err)
     return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory (BPE training)");
 }
 
+static JfStatus trainer_cut(void *cutter, const char *text, size_t len, BpeWords *words,
+                            uint64_t *ctr, JfError *err);
+
 void bpe_train_options_default(BpeTrainOptions *o, int32_t vocab_size)
 {
     *o = (BpeTrainOptions){
@@ -93,6 +147,7 @@ void bpe_train_options_default(BpeTrainOptions *o, int32_t vocab_size)
         .max_sentence_length = 4192,
         .byte_fallback = true,
         .split_digits = true,
+        .threads = 1,
     };
 }
 
@@ -100,11 +155,12 @@ JfStatus bpe_trainer_open(const BpeTrainOptions *o, BpeTrainer **out, JfError *e
 {
     *out = NULL;
     if (o->vocab_size < 4 || o->character_coverage <= 0 || o->character_coverage > 1 ||
-        o->max_piece_length < 1 || o->max_piece_length > 1024 || o->max_sentence_length < 1)
+        o->max_piece_length < 1 || o->max_piece_length > 1024 || o->max_sentence_length < 1 ||
+        o->threads < 1 || o->threads > BPE_COUNT_MAX_THREADS)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
-                            "bad training options (vocab size %d, coverage %g, piece length %d)",
-                            (int)o->vocab_size, (double)o->character_coverage,
-                            (int)o->max_piece_length);
+                            "bad training options (vocab size %d, coverage %g, piece length %d, "
+                            "threads %d)", (int)o->vocab_size, (double)o->character_coverage,
+                            (int)o->max_piece_length, (int)o->threads);
     BpeTrainer *t = jf_calloc(1, sizeof *t);
     if (!t) return nomem(err);
     t->opt = *o;
@@ -119,12 +175,22 @@ JfStatus bpe_trainer_open(const BpeTrainOptions *o, BpeTrainer **out, JfError *e
     t->opt.inputs = (const char *const *)t->inputs;
     t->opt.user_symbols = (const char *const *)t->users;
     t->opt.mecab_dicdir = NULL;   /* not kept: used here only */
-    if (o->pretokenize == BPE_PRETOK_MECAB) {
-        JfStatus rc = bpe_mecab_open(o->mecab_dicdir, &t->mecab, err);
-        if (rc != JF_OK) {
-            bpe_trainer_close(t);
-            return rc;
-        }
+    t->cutters = jf_calloc((size_t)o->threads, sizeof *t->cutters);
+    void *cut[BPE_COUNT_MAX_THREADS];
+    if (!t->cutters) goto out_nomem;
+    t->n_cutters = (size_t)o->threads;
+    JfStatus rc = JF_OK;
+    for (size_t i = 0; i < t->n_cutters; i++) {
+        t->cutters[i].t = t;
+        cut[i] = &t->cutters[i];
+        if (o->pretokenize == BPE_PRETOK_MECAB && rc == JF_OK)
+            rc = bpe_mecab_open(o->mecab_dicdir, &t->cutters[i].mecab, err);
+    }
+    if (rc == JF_OK)
+        rc = bpe_counter_open(t->n_cutters, trainer_cut, cut, &t->words, t->ctr, &t->counter, err);
+    if (rc != JF_OK) {
+        bpe_trainer_close(t);
+        return rc;
     }
     *out = t;
     return JF_OK;
@@ -140,22 +206,24 @@ void bpe_trainer_close(BpeTrainer *t)
     for (size_t i = 0; t->users && i < t->opt.n_user_symbols; i++) jf_free(t->users[i]);
     jf_free(t->inputs);
     jf_free(t->users);
+    bpe_counter_close(t->counter);   /* first: stops the threads using the cutters */
+    for (size_t i = 0; i < t->n_cutters; i++) {
+        bpe_mecab_close(t->cutters[i].mecab);
+        jf_free(t->cutters[i].line);
+    }
+    jf_free(t->cutters);
     bpe_words_free(&t->words);
-    bpe_mecab_close(t->mecab);
-    jf_free(t->ncuts);
-    jf_free(t->line);
     jf_free(t->syms);
     jf_free(t->sarena);
-    jf_free(t->cp_of);
-    jf_free(t->wsym);
-    jf_free(t->wsym_off);
-    jf_free(t->wsym_n);
-    jf_free(t->stamp);
+    jf_free(t->wrec);
     for (size_t i = 0; i < t->n_pairs; i++) jf_free(t->pairs[i].where);
     jf_free(t->pairs);
     jf_free(t->pslots);
     jf_free(t->heap);
-    jf_free(t->touched);
+    jf_free(t->dl);
+    jf_free(t->dslots);
+    jf_free(t->dorder);
+    jf_free(t->incs);
     jf_free(t->piece_slots);
     jf_free(t->merged);
     jf_free(t);
@@ -188,66 +256,100 @@ static size_t meta_match(const BpeTrainer *t, const char *s, size_t n)
 }
 
 /* One sentence: identity normalization (dummy prefix, ' ' -> U+2581, each
- * invalid byte -> U+FFFD), then words start at the first character and at
- * each U+2581 that does not follow another (allow_whitespace_only_pieces),
- * and with MeCab also at each morpheme (its raw offsets mapped to the
- * normalized text as it is made). */
-static JfStatus sentence_add(BpeTrainer *t, const char *s, size_t n, JfError *err)
+ * invalid byte -> U+FFFD), and in the same pass the cut into words: a word
+ * starts at the first character and at each U+2581 that does not follow
+ * another (allow_whitespace_only_pieces), and with MeCab also at each morpheme
+ * start that does not follow a U+2581 (as bpe_words_add_sentence cuts, whose
+ * result this is, without decoding the line twice). Plain ASCII is copied
+ * byte by byte without a decoder call: it is most of most text. */
+static JfStatus sentence_add(TrCutter *c, BpeWords *words, const char *s, size_t n,
+                             JfError *err)
 {
+    const BpeTrainer *t = c->t;
     const uint32_t *cuts = NULL;
-    size_t n_cuts = 0, n_norm = 0, j = 0;
-    if (t->mecab) {
-        JfStatus rc = bpe_mecab_cuts(t->mecab, s, n, &cuts, &n_cuts, err);
+    size_t n_cuts = 0, j = 0;
+    if (c->mecab) {
+        JfStatus rc = bpe_mecab_cuts(c->mecab, s, n, &cuts, &n_cuts, err);
         if (rc != JF_OK) return rc;
-        if (!TR_GROW(t->ncuts, t->ncuts_cap, n_cuts + 1)) return nomem(err);
     }
-    if (!TR_GROW(t->line, t->line_cap, n * 3 + SP_SPACE_LEN)) return nomem(err);
-    memcpy(t->line, SP_SPACE, SP_SPACE_LEN);
-    size_t m = SP_SPACE_LEN;
+    if (!TR_GROW(c->line, c->line_cap, n * 3 + SP_SPACE_LEN)) return nomem(err);
+    char *line = c->line;
+    memcpy(line, SP_SPACE, SP_SPACE_LEN);
+    size_t m = SP_SPACE_LEN, start = 0;
+    bool prev_ws = true, metas = t->opt.n_user_symbols > 0;
     for (size_t i = 0; i < n;) {
-        while (j < n_cuts && cuts[j] < i) j++;
-        if (j < n_cuts && cuts[j] == i) t->ncuts[n_norm++] = (uint32_t)m;
-        size_t k = sp_utf8_valid_len((const uint8_t *)s + i, n - i);
-        size_t meta = (s[i] == '<' || t->opt.n_user_symbols) ? meta_match(t, s + i, n - i) : 0;
-        if (meta) {
-            memcpy(t->line + m, SP_SPACE, SP_SPACE_LEN);
-            m += SP_SPACE_LEN;
-            i += meta;
-        } else if (!k) {
-            memcpy(t->line + m, "\xEF\xBF\xBD", 3);
-            m += 3;
-            i++;
-        } else if (s[i] == ' ') {
-            memcpy(t->line + m, SP_SPACE, SP_SPACE_LEN);
-            m += SP_SPACE_LEN;
-            i++;
-        } else {
-            memcpy(t->line + m, s + i, k);
-            m += k;
-            i += k;
+        bool mcut = false;
+        if (j < n_cuts) {
+            while (j < n_cuts && cuts[j] < i) j++;
+            mcut = j < n_cuts && cuts[j] == i;
         }
+        uint8_t b = (uint8_t)s[i];
+        if (b < 0x80 && b != ' ' && b != '<' && !metas) {
+            if (mcut && !prev_ws && m > start) {
+                if (!bpe_words_add(words, line + start, m - start, 1)) return nomem(err);
+                start = m;
+            }
+            line[m++] = (char)b;
+            prev_ws = false;
+            i++;
+            continue;
+        }
+        size_t adv, k = 0;
+        uint32_t cp = 0;
+        bool rep = true;   /* U+2581 written instead of the input's bytes */
+        if ((b == '<' || metas) && (adv = meta_match(t, s + i, n - i))) cp = TR_WS;
+        else if (b == ' ') cp = TR_WS, adv = 1;
+        else if ((k = sp_utf8_next((const uint8_t *)s + i, n - i, &cp))) adv = k, rep = false;
+        else cp = 0xFFFD, adv = 1;
+        bool ws = cp == TR_WS;
+        if ((ws || mcut) && !prev_ws && m > start) {
+            if (!bpe_words_add(words, line + start, m - start, 1)) return nomem(err);
+            start = m;
+        }
+        if (rep) {   /* U+2581 or U+FFFD: 3 bytes */
+            line[m++] = (char)(0xE0 | cp >> 12);
+            line[m++] = (char)(0x80 | (cp >> 6 & 0x3F));
+            line[m++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            for (size_t q = 0; q < k; q++) line[m++] = s[i + q];
+        }
+        prev_ws = ws;
+        i += adv;
     }
-    t->st.sentences++;
-    if (!bpe_words_add_sentence(&t->words, t->line, m, t->ncuts, n_norm, 0)) return nomem(err);
+    if (!bpe_words_add(words, line + start, m - start, 1)) return nomem(err);
     return JF_OK;
 }
 
-JfStatus bpe_trainer_add_text(BpeTrainer *t, const char *text, size_t len, JfError *err)
+/* BpeCutFn: every line of text is a sentence (a trailing '\r' dropped). */
+static JfStatus trainer_cut(void *cutter, const char *text, size_t len, BpeWords *words,
+                            uint64_t *ctr, JfError *err)
 {
+    TrCutter *c = cutter;
     while (len) {
         const char *nl = memchr(text, '\n', len);
         size_t n = nl ? (size_t)(nl - text) : len;
         size_t adv = nl ? n + 1 : n;
         if (n && text[n - 1] == '\r') n--;
-        if (n > (size_t)t->opt.max_sentence_length) t->st.skipped_long++;
+        if (n > (size_t)c->t->opt.max_sentence_length) ctr[TR_CTR_LONG]++;
         else if (n) {
-            JfStatus rc = sentence_add(t, text, n, err);
+            JfStatus rc = sentence_add(c, words, text, n, err);
             if (rc != JF_OK) return rc;
+            ctr[TR_CTR_SENTENCES]++;
         }
         text += adv;
         len -= adv;
     }
     return JF_OK;
+}
+
+JfStatus bpe_trainer_add_text(BpeTrainer *t, const char *text, size_t len, JfError *err)
+{
+    if (t->done)
+        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "trainer already ran");
+    JfStatus rc = bpe_counter_add(t->counter, text, len, err);
+    t->st.sentences = t->ctr[TR_CTR_SENTENCES];   /* so far (batches merged) */
+    t->st.skipped_long = t->ctr[TR_CTR_LONG];
+    return rc;
 }
 
 /* ---- characters (LoadSentences: coverage, rare characters) ---- */
@@ -284,14 +386,15 @@ static uint32_t cpmap_get(const CpMap *m, uint32_t cp)
     return m->key[i] ? m->val[i] : UINT32_MAX;
 }
 
-static uint32_t decode_at(const char *p, size_t left, size_t *k)
+static inline uint32_t decode_at(const char *p, size_t left, size_t *k)
 {
-    *k = sp_utf8_valid_len((const uint8_t *)p, left);
+    uint32_t cp;
+    *k = sp_utf8_next((const uint8_t *)p, left, &cp);
     if (!*k) {   /* cannot happen: words hold valid UTF-8 */
         *k = 1;
         return 0xFFFD;
     }
-    return sp_utf8_decode((const uint8_t *)p, *k);
+    return cp;
 }
 
 /* Counts characters over the words; keeps the most frequent up to the
@@ -367,17 +470,46 @@ out_nomem:
 
 /* ---- symbols ---- */
 
-static bool sym_add(BpeTrainer *t, const char *p, size_t len, uint16_t nchars)
+/* Script of c as IsValidSentencePiece sees it: hiragana, katakana and U+30FC
+ * are Han; inherited marks take the script before them (none at the start). */
+static int char_script(uint32_t c)
 {
+    UErrorCode e = U_ZERO_ERROR;
+    int s = (int)uscript_getScript((UChar32)c, &e);
+    if (U_FAILURE(e)) s = USCRIPT_UNKNOWN;
+    if (s == USCRIPT_HIRAGANA || s == USCRIPT_KATAKANA || c == 0x30FC) s = USCRIPT_HAN;
+    else if (s == USCRIPT_INHERITED) s = TR_SCRIPT_ANY;
+    return s;
+}
+
+/* Adds the one-character symbol c (its UTF-8 text and properties). */
+static bool sym_add_char(BpeTrainer *t, uint32_t c)
+{
+    char u[4];
+    size_t k = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    if (k == 1) u[0] = (char)c;
+    else {
+        static const uint8_t LEAD[5] = { 0, 0, 0xC0, 0xE0, 0xF0 };
+        uint32_t v = c;
+        for (size_t j = k - 1; j > 0; j--, v >>= 6) u[j] = (char)(0x80 | (v & 0x3F));
+        u[0] = (char)(LEAD[k] | v);
+    }
+    TrSym y = { (uint32_t)t->sarena_len, (uint32_t)k, 1, TR_SCRIPT_ANY, 0 };
+    if (c == 0 || c == '\t' || c == ' ' || c == 0x2047) y.flags = TR_F_BAD;
+    else if (c == TR_WS) y.flags = TR_F_WS | TR_F_ALL_WS;
+    else {
+        y.script = (int16_t)char_script(c);
+        if (u_isdigit((UChar32)c)) y.flags = TR_F_DIGIT;
+    }
     if (!TR_GROW(t->syms, t->cap_syms, t->n_syms + 1)) return false;
-    if (!TR_GROW(t->sarena, t->sarena_cap, t->sarena_len + len)) return false;
-    memcpy(t->sarena + t->sarena_len, p, len);
-    t->syms[t->n_syms++] = (TrSym){ (uint32_t)t->sarena_len, (uint32_t)len, nchars };
-    t->sarena_len += len;
+    if (!TR_GROW(t->sarena, t->sarena_cap, t->sarena_len + k)) return false;
+    memcpy(t->sarena + t->sarena_len, u, k);
+    t->syms[t->n_syms++] = y;
+    t->sarena_len += k;
     return true;
 }
 
-/* Adds the symbol a + b (texts concatenated). */
+/* Adds the symbol a + b (texts concatenated, properties combined). */
 static bool sym_concat(BpeTrainer *t, uint32_t a, uint32_t b)
 {
     size_t la = t->syms[a].len, lb = t->syms[b].len;
@@ -385,56 +517,34 @@ static bool sym_concat(BpeTrainer *t, uint32_t a, uint32_t b)
     if (!TR_GROW(t->sarena, t->sarena_cap, t->sarena_len + la + lb)) return false;
     memcpy(t->sarena + t->sarena_len, t->sarena + t->syms[a].off, la);
     memcpy(t->sarena + t->sarena_len + la, t->sarena + t->syms[b].off, lb);
+    const TrSym *x = &t->syms[a], *y = &t->syms[b];
+    unsigned f = ((x->flags | y->flags) & (TR_F_BAD | TR_F_DIGIT | TR_F_WS)) |
+                 (x->flags & y->flags & TR_F_ALL_WS) | (x->flags & TR_F_WS_INNER) |
+                 (y->flags & TR_F_WS ? TR_F_WS_INNER : 0);
     t->syms[t->n_syms++] = (TrSym){ (uint32_t)t->sarena_len, (uint32_t)(la + lb),
-                                    (uint16_t)(t->syms[a].nchars + t->syms[b].nchars) };
+                                    (uint16_t)(x->nchars + y->nchars),
+                                    x->script != TR_SCRIPT_ANY ? x->script : y->script,
+                                    (uint8_t)f };
     t->sarena_len += la + lb;
     return true;
 }
 
-/* Script of c as IsValidSentencePiece sees it: hiragana, katakana and U+30FC
- * are Han; inherited marks take the script before them. */
-static int char_script(uint32_t c, int prev)
-{
-    UErrorCode e = U_ZERO_ERROR;
-    int s = (int)uscript_getScript((UChar32)c, &e);
-    if (U_FAILURE(e)) s = USCRIPT_UNKNOWN;
-    if (s == USCRIPT_HIRAGANA || s == USCRIPT_KATAKANA || c == 0x30FC) s = USCRIPT_HAN;
-    else if (s == USCRIPT_INHERITED) s = prev;
-    return s;
-}
-
 /* SentencePiece's IsValidSentencePiece for the concatenation of a and b
- * (split_by_whitespace, split_by_unicode_script, split_by_number on). */
-static bool pair_is_valid(const BpeTrainer *t, uint32_t a, uint32_t b)
+ * (split_by_whitespace, split_by_unicode_script, split_by_number on), from
+ * their properties: at most max_piece_length characters, no bad character,
+ * no digit with split_digits, U+2581 only first unless the piece is all
+ * U+2581 (allow_whitespace_only_pieces), one script (a and b are valid, so
+ * each has one: their first scripts must agree unless one has none). */
+static inline bool pair_is_valid(const BpeTrainer *t, uint32_t a, uint32_t b)
 {
     if (a == TR_UNK_SYM || b == TR_UNK_SYM) return false;
     const TrSym *x = &t->syms[a], *y = &t->syms[b];
-    size_t total = (size_t)x->nchars + y->nchars;
-    if (total > (size_t)t->opt.max_piece_length) return false;
-    uint32_t cps[2048];
-    size_t n = 0, k;
-    const TrSym *halves[2] = { x, y };   /* a may equal b */
-    for (int h = 0; h < 2; h++) {
-        const char *p = t->sarena + halves[h]->off;
-        for (size_t i = 0; i < halves[h]->len; i += k)
-            cps[n++] = decode_at(p + i, halves[h]->len - i, &k);
-    }
-    bool all_ws = true;
-    for (size_t i = 0; i < n; i++) all_ws = all_ws && cps[i] == TR_WS;
-    int prev = TR_SCRIPT_ANY;
-    for (size_t pos = 0; pos < n; pos++) {
-        uint32_t c = cps[pos];
-        if (c == 0 || c == '\t' || c == ' ' || c == 0x2047) return false;
-        if (c == TR_WS) {
-            if (pos > 0 && !all_ws) return false;   /* allow_whitespace_only_pieces */
-            continue;
-        }
-        int s = char_script(c, prev);
-        if (t->opt.split_digits && u_isdigit((UChar32)c) && n > 1) return false;
-        if (s != TR_SCRIPT_ANY && prev != TR_SCRIPT_ANY && prev != s) return false;
-        prev = s;
-    }
-    return true;
+    if ((size_t)x->nchars + y->nchars > (size_t)t->opt.max_piece_length) return false;
+    unsigned any = x->flags | y->flags;
+    if ((any & TR_F_BAD) || (t->opt.split_digits && (any & TR_F_DIGIT))) return false;
+    if (((x->flags & TR_F_WS_INNER) || (y->flags & TR_F_WS)) && !(x->flags & y->flags & TR_F_ALL_WS))
+        return false;
+    return x->script == TR_SCRIPT_ANY || y->script == TR_SCRIPT_ANY || x->script == y->script;
 }
 
 /* ---- pairs ---- */
@@ -444,12 +554,13 @@ static uint64_t pair_hash(uint64_t key) { return key * 0x9E3779B97F4A7C15ull; }
 static bool pairs_rehash(BpeTrainer *t)
 {
     size_t mask = t->pmask ? t->pmask * 2 + 1 : 4095;
-    uint32_t *s = jf_calloc(mask + 1, sizeof *s);
+    TrSlot *s = jf_calloc(mask + 1, sizeof *s);
     if (!s) return false;
     for (size_t p = 0; p < t->n_pairs; p++) {
         size_t i = (pair_hash(t->pairs[p].key) >> 20) & mask;
-        while (s[i]) i = (i + 1) & mask;
-        s[i] = (uint32_t)p + 1;
+        while (s[i].idx) i = (i + 1) & mask;
+        s[i] = t->pslots[t->pairs[p].slot];
+        t->pairs[p].slot = (uint32_t)i;
     }
     jf_free(t->pslots);
     t->pslots = s;
@@ -457,53 +568,54 @@ static bool pairs_rehash(BpeTrainer *t)
     return true;
 }
 
-/* @return the pair's index, creating it (validity checked once) when asked;
- * UINT32_MAX when absent (create false) or out of memory. */
-static uint32_t pair_get(BpeTrainer *t, uint32_t a, uint32_t b, bool create)
+static inline TrSlot *pair_slot(const BpeTrainer *t, uint32_t p)
+{
+    return &t->pslots[t->pairs[p].slot];
+}
+
+/* @return the slot of the valid pair (a, b), creating it when asked; NULL
+ * when absent (create false) or out of memory. */
+static TrSlot *pair_get(BpeTrainer *t, uint32_t a, uint32_t b, bool create)
 {
     uint64_t key = (uint64_t)a << 32 | b;
     size_t i = (pair_hash(key) >> 20) & t->pmask;
-    for (uint32_t v; (v = t->pslots[i]); i = (i + 1) & t->pmask)
-        if (t->pairs[v - 1].key == key) return v - 1;
-    if (!create || t->n_pairs >= UINT32_MAX - 1) return UINT32_MAX;
-    if (!TR_GROW(t->pairs, t->cap_pairs, t->n_pairs + 1)) return UINT32_MAX;
+    for (; t->pslots[i].idx; i = (i + 1) & t->pmask)
+        if (t->pslots[i].key == key) return &t->pslots[i];
+    if (!create || t->n_pairs >= UINT32_MAX - 1) return NULL;
+    if (!TR_GROW(t->pairs, t->cap_pairs, t->n_pairs + 1)) return NULL;
     uint32_t p = (uint32_t)t->n_pairs++;
-    t->pairs[p] = (TrPair){ .key = key,
-                            .state = pair_is_valid(t, a, b) ? TR_PAIR_VALID : TR_PAIR_INVALID };
-    t->pslots[i] = p + 1;
-    if (t->n_pairs * 2 > t->pmask && !pairs_rehash(t)) return UINT32_MAX;
-    return p;
+    t->pairs[p] = (TrPair){ .key = key, .slot = (uint32_t)i };
+    t->pslots[i] = (TrSlot){ key, 0, p + 1, TR_PAIR_VALID };
+    if (t->n_pairs * 2 > t->pmask && !pairs_rehash(t)) return NULL;
+    return pair_slot(t, p);
 }
 
-static bool touch(BpeTrainer *t, uint32_t p)
+/* Records word w in q's where list (once for a run of the same word). */
+static bool where_add(TrPair *q, uint32_t w)
 {
-    if (!TR_GROW(t->touched, t->cap_touched, t->n_touched + 1)) return false;
-    t->touched[t->n_touched++] = p;
-    return true;
-}
-
-/* count += d for pair (a, b) in word w; new occurrences record w. */
-static bool pair_add(BpeTrainer *t, uint32_t a, uint32_t b, int64_t d, uint32_t w)
-{
-    uint32_t p = pair_get(t, a, b, d > 0);
-    if (p == UINT32_MAX) return d <= 0;
-    TrPair *q = &t->pairs[p];
-    if (q->state != TR_PAIR_VALID) return true;
-    q->count += d;
-    if (d > 0) {
-        if (!q->n_where || q->where[q->n_where - 1] != w) {
-            if (q->n_where == q->cap_where) {
-                uint32_t cap = q->cap_where ? q->cap_where * 2 : 4;
-                uint32_t *nw = jf_realloc(q->where, cap * sizeof *nw);
-                if (!nw) return false;
-                q->where = nw;
-                q->cap_where = cap;
-            }
-            q->where[q->n_where++] = w;
-        }
-        return touch(t, p);
+    if (q->n_where && q->last == w) return true;
+    if (q->n_where == q->cap_where) {
+        uint32_t cap = q->cap_where ? q->cap_where * 2 : 4;
+        uint32_t *nw = jf_realloc(q->where, cap * sizeof *nw);
+        if (!nw) return false;
+        q->where = nw;
+        q->cap_where = cap;
     }
+    q->where[q->n_where++] = q->last = w;
     return true;
+}
+
+/* The first count: count += cnt for pair (a, b) in word w. Invalid pairs are
+ * never stored (their validity is cheap to decide again), so the table holds
+ * what merges can use, and pairs are numbered (ties broken) in the order
+ * valid ones are first seen. */
+static bool pair_count(BpeTrainer *t, uint32_t a, uint32_t b, int64_t cnt, uint32_t w)
+{
+    if (!pair_is_valid(t, a, b)) return true;
+    TrSlot *sl = pair_get(t, a, b, true);
+    if (!sl) return false;
+    sl->count += cnt;
+    return where_add(&t->pairs[sl->idx - 1], w);
 }
 
 /* ---- heap: most frequent first, then the older pair ---- */
@@ -543,6 +655,17 @@ static TrHeapEntry heap_pop(BpeTrainer *t)
     return top;
 }
 
+/* Pushes pair p when its count rose past its newest heap entry's (a pair
+ * touched many times in one merge is pushed once). */
+static bool queue(BpeTrainer *t, uint32_t p)
+{
+    TrPair *q = &t->pairs[p];
+    const TrSlot *sl = &t->pslots[q->slot];
+    if (sl->state != TR_PAIR_VALID || sl->count <= q->queued) return true;
+    q->queued = sl->count;
+    return heap_push(t, (TrHeapEntry){ sl->count, p });
+}
+
 /* ---- merged pieces by text ---- */
 
 static bool piece_seen(BpeTrainer *t, const char *p, size_t n, bool insert, uint32_t sym)
@@ -558,76 +681,188 @@ static bool piece_seen(BpeTrainer *t, const char *p, size_t n, bool insert, uint
 
 /* ---- training ---- */
 
+/* A word as merges see it: a record in t->wrec, named by its position there
+ * (what the pairs' where lists hold), then its symbols. Everything a merge
+ * reads of a word is in one place: one or two cache lines per visit. */
+enum { TR_W_CNT_LO, TR_W_CNT_HI, TR_W_N, TR_W_STAMP, TR_W_HDR };
+
+static inline int64_t wrec_count(const uint32_t *r)
+{
+    return (int64_t)((uint64_t)r[TR_W_CNT_HI] << 32 | r[TR_W_CNT_LO]);
+}
+
 static JfStatus words_to_symbols(BpeTrainer *t, const CpMap *map, JfError *err)
 {
-    t->wsym = jf_malloc((t->words.arena_len + 1) * sizeof *t->wsym);
-    t->wsym_off = jf_malloc((t->words.n + 1) * sizeof *t->wsym_off);
-    t->wsym_n = jf_malloc((t->words.n + 1) * sizeof *t->wsym_n);
-    t->stamp = jf_calloc(t->words.n + 1, sizeof *t->stamp);
-    if (!t->wsym || !t->wsym_off || !t->wsym_n || !t->stamp) return nomem(err);
+    size_t cap = t->words.arena_len + t->words.n * TR_W_HDR + 1;
+    if (cap >= UINT32_MAX)
+        return jf_error_set(err, JF_ETOOBIG, NULL, JF_OFFSET_UNKNOWN,
+                            "too much unique text for BPE training (%zu words, %zu bytes)",
+                            t->words.n, t->words.arena_len);
+    t->wrec = jf_malloc(cap * sizeof *t->wrec);
+    if (!t->wrec) return nomem(err);
     size_t n = 0;
     for (size_t w = 0; w < t->words.n; w++) {
         const char *p = bpe_words_text(&t->words, w);
         size_t len = t->words.w[w].len, k;
-        t->wsym_off[w] = (uint32_t)n;
+        uint32_t *r = t->wrec + n;
+        r[TR_W_CNT_LO] = (uint32_t)t->words.w[w].count;
+        r[TR_W_CNT_HI] = (uint32_t)(t->words.w[w].count >> 32);
+        r[TR_W_STAMP] = 0;
+        n += TR_W_HDR;
         for (size_t i = 0; i < len; i += k) {
             uint32_t cp = decode_at(p + i, len - i, &k);
             uint32_t s = cpmap_get(map, cp);
-            t->wsym[n++] = s == UINT32_MAX ? TR_UNK_SYM : s;
+            t->wrec[n++] = s == UINT32_MAX ? TR_UNK_SYM : s;
         }
-        t->wsym_n[w] = (uint32_t)(n - t->wsym_off[w]);
+        r[TR_W_N] = (uint32_t)(t->wrec + n - r) - TR_W_HDR;
     }
-    t->wsym_len = n;
+    t->wrec_len = n;
     return JF_OK;
 }
 
 static JfStatus pairs_count(BpeTrainer *t, JfError *err)
 {
     if (!pairs_rehash(t)) return nomem(err);
-    for (size_t w = 0; w < t->words.n; w++) {
-        const uint32_t *s = t->wsym + t->wsym_off[w];
-        for (uint32_t i = 1; i < t->wsym_n[w]; i++)
-            if (!pair_add(t, s[i - 1], s[i], (int64_t)t->words.w[w].count, (uint32_t)w))
-                return nomem(err);
+    for (size_t w = 0; w < t->wrec_len; w += TR_W_HDR + t->wrec[w + TR_W_N]) {
+        const uint32_t *r = t->wrec + w, *s = r + TR_W_HDR;
+        int64_t cnt = wrec_count(r);
+        for (uint32_t i = 1; i < r[TR_W_N]; i++)
+            if (!pair_count(t, s[i - 1], s[i], cnt, (uint32_t)w)) return nomem(err);
     }
-    t->n_touched = 0;
     for (size_t p = 0; p < t->n_pairs; p++)
-        if (t->pairs[p].state == TR_PAIR_VALID && t->pairs[p].count > 0 &&
-            !heap_push(t, (TrHeapEntry){ t->pairs[p].count, (uint32_t)p }))
-            return nomem(err);
+        if (!queue(t, (uint32_t)p)) return nomem(err);
     return JF_OK;
 }
 
-/* Replaces every a b in word w by c, left to right (AcceptSymbol), keeping
- * the neighbour pairs' counts exact. */
-static bool word_merge(BpeTrainer *t, uint32_t w, uint32_t a, uint32_t b, uint32_t c)
+/* ---- one merge's updates ----
+ * A merge changes the counts of the pairs around each occurrence it rewrites
+ * (L a b R -> L c R: (L,a) and (b,R) fall, (L,c) and (c,R) rise). They are
+ * gathered per pair first: an early merge rewrites tens of thousands of
+ * occurrences around a few dozen distinct pairs, and a small table stays in
+ * cache where the pair table would be probed at random four times per
+ * occurrence. merge_apply then does what updating pair by pair would have
+ * done: pairs are created in the order they first rise (which numbers them
+ * and so breaks ties), words are added to where lists in order, counts end
+ * the same. */
+
+static bool dslots_grow(BpeTrainer *t)
 {
-    uint32_t *s = t->wsym + t->wsym_off[w];
-    uint32_t n = t->wsym_n[w];
-    int64_t cnt = (int64_t)t->words.w[w].count;
-    for (uint32_t i = 0; i + 1 < n; i++) {
-        if (s[i] != a || s[i + 1] != b) continue;
-        if (i > 0 && !pair_add(t, s[i - 1], a, -cnt, w)) return false;
-        if (i + 2 < n && !pair_add(t, b, s[i + 2], -cnt, w)) return false;
-        s[i] = c;
-        memmove(s + i + 1, s + i + 2, (n - i - 2) * sizeof *s);
-        n--;
-        if (i > 0 && !pair_add(t, s[i - 1], c, cnt, w)) return false;
-        if (i + 1 < n && !pair_add(t, c, s[i + 1], cnt, w)) return false;
+    size_t mask = t->dmask ? t->dmask * 2 + 1 : 255;
+    uint32_t *s = jf_calloc(mask + 1, sizeof *s);
+    if (!s) return false;
+    for (size_t k = 0; k < t->n_dl; k++) {
+        size_t i = (pair_hash(t->dl[k].key) >> 24) & mask;
+        while (s[i]) i = (i + 1) & mask;
+        s[i] = (uint32_t)k + 1;
     }
-    t->wsym_n[w] = n;
+    jf_free(t->dslots);
+    t->dslots = s;
+    t->dmask = mask;
     return true;
 }
 
-/* Pops pairs until one is current; @return its index or UINT32_MAX. */
+/* Gathers count += d for the valid pair (a, b) in word w. */
+static bool delta_add(BpeTrainer *t, uint32_t a, uint32_t b, int64_t d, uint32_t w)
+{
+    if (!pair_is_valid(t, a, b)) return true;
+    uint64_t key = (uint64_t)a << 32 | b;
+    size_t i = (pair_hash(key) >> 24) & t->dmask;
+    uint32_t k;
+    for (; (k = t->dslots[i]); i = (i + 1) & t->dmask)
+        if (t->dl[k - 1].key == key) break;
+    if (!k) {
+        if (!TR_GROW(t->dl, t->cap_dl, t->n_dl + 1)) return false;
+        t->dl[t->n_dl] = (TrDelta){ key, 0, UINT32_MAX, false };
+        t->dslots[i] = k = (uint32_t)++t->n_dl;
+        if (t->n_dl * 2 > t->dmask && !dslots_grow(t)) return false;
+    }
+    TrDelta *e = &t->dl[k - 1];
+    e->delta += d;
+    if (d <= 0) return true;
+    if (!e->rose) {
+        e->rose = true;
+        if (!TR_GROW(t->dorder, t->cap_dorder, t->n_dorder + 1)) return false;
+        t->dorder[t->n_dorder++] = k - 1;
+    }
+    if (!TR_GROW(t->incs, t->cap_incs, t->n_incs + 1)) return false;
+    t->incs[t->n_incs++] = (TrInc){ k - 1, w };
+    return true;
+}
+
+/* Applies the gathered updates to the pair table and queues the pairs that
+ * rose; empties the gathering. */
+static bool merge_apply(BpeTrainer *t)
+{
+    for (size_t k = 0; k < t->n_dorder; k++) {   /* creation order */
+        TrDelta *e = &t->dl[t->dorder[k]];
+        TrSlot *sl = pair_get(t, (uint32_t)(e->key >> 32), (uint32_t)e->key, true);
+        if (!sl) return false;
+        e->pair = sl->state == TR_PAIR_VALID ? sl->idx - 1 : UINT32_MAX;
+    }
+    for (size_t k = 0; k < t->n_dl; k++) {
+        TrDelta *e = &t->dl[k];
+        TrSlot *sl = e->rose ? (e->pair == UINT32_MAX ? NULL : pair_slot(t, e->pair))
+                             : pair_get(t, (uint32_t)(e->key >> 32), (uint32_t)e->key, false);
+        if (sl && sl->state == TR_PAIR_VALID) sl->count += e->delta;
+    }
+    for (size_t k = 0; k < t->n_incs; k++) {   /* where lists, in word order */
+        uint32_t p = t->dl[t->incs[k].d].pair;
+        if (p != UINT32_MAX && !where_add(&t->pairs[p], t->incs[k].w)) return false;
+    }
+    for (size_t k = 0; k < t->n_dorder; k++) {
+        uint32_t p = t->dl[t->dorder[k]].pair;
+        if (p != UINT32_MAX && !queue(t, p)) return false;
+    }
+    for (size_t k = 0; k < t->n_dl; k++) {   /* empty the slots used, not the table */
+        size_t i = (pair_hash(t->dl[k].key) >> 24) & t->dmask;
+        while (t->dslots[i] != k + 1) i = (i + 1) & t->dmask;
+        t->dslots[i] = 0;
+    }
+    t->n_dl = t->n_dorder = t->n_incs = 0;
+    return true;
+}
+
+/* Replaces every a b in the word at t->wrec[w] by c, left to right
+ * (AcceptSymbol), keeping the neighbour pairs' counts exact. */
+static bool word_merge(BpeTrainer *t, uint32_t w, uint32_t a, uint32_t b, uint32_t c)
+{
+    uint32_t *s = t->wrec + w + TR_W_HDR;
+    uint32_t n = t->wrec[w + TR_W_N], i = 0;
+    int64_t cnt = wrec_count(t->wrec + w);
+    while (i + 1 < n && (s[i] != a || s[i + 1] != b)) i++;   /* up to the first a b */
+    uint32_t o = i;
+    /* s[0..o) is the rewritten part, s[i..n) the rest: one pass, no shifting */
+    while (i < n) {
+        if (s[i] != a || i + 1 == n || s[i + 1] != b) {
+            s[o++] = s[i++];
+            continue;
+        }
+        if (o > 0 && !delta_add(t, s[o - 1], a, -cnt, w)) return false;
+        if (i + 2 < n && !delta_add(t, b, s[i + 2], -cnt, w)) return false;
+        if (o > 0 && !delta_add(t, s[o - 1], c, cnt, w)) return false;
+        if (i + 2 < n && !delta_add(t, c, s[i + 2], cnt, w)) return false;
+        s[o++] = c;
+        i += 2;
+    }
+    t->wrec[w + TR_W_N] = o;
+    return true;
+}
+
+/* Pops pairs until one is current; @return its index or UINT32_MAX. Every
+ * live pair has an entry of count q->queued >= q->count (queue() pushes when
+ * the count rose past it), so the first current entry popped is the most
+ * frequent pair, the oldest on ties. */
 static uint32_t best_pair(BpeTrainer *t, bool *oom)
 {
     while (t->heap_len) {
         TrHeapEntry e = heap_pop(t);
         TrPair *q = &t->pairs[e.pair];
-        if (q->state != TR_PAIR_VALID || q->count <= 0) continue;
-        if (q->count != e.count) {   /* lowered since pushed: re-queue */
-            if (!heap_push(t, (TrHeapEntry){ q->count, e.pair })) { *oom = true; return UINT32_MAX; }
+        const TrSlot *sl = &t->pslots[q->slot];
+        if (sl->state != TR_PAIR_VALID || sl->count <= 0 || e.count != q->queued)
+            continue;   /* gone, or superseded by a newer entry */
+        if (sl->count != e.count) {   /* lowered since pushed: re-queue */
+            q->queued = 0;
+            if (!queue(t, e.pair)) { *oom = true; return UINT32_MAX; }
             continue;
         }
         return e.pair;
@@ -640,7 +875,7 @@ static JfStatus merges_run(BpeTrainer *t, size_t want, JfError *err)
     t->piece_mask = 1;
     while (t->piece_mask < want * 2 + 2) t->piece_mask = t->piece_mask * 2 + 1;
     t->piece_slots = jf_calloc(t->piece_mask + 1, sizeof *t->piece_slots);
-    if (!t->piece_slots) return nomem(err);
+    if (!t->piece_slots || !dslots_grow(t)) return nomem(err);
     uint32_t iter = 0;
     bool oom = false;
     while (t->n_merged < want) {
@@ -649,7 +884,7 @@ static JfStatus merges_run(BpeTrainer *t, size_t want, JfError *err)
         if (p == UINT32_MAX) break;
         TrPair *q = &t->pairs[p];
         uint32_t a = (uint32_t)(q->key >> 32), b = (uint32_t)q->key;
-        q->state = TR_PAIR_DONE;
+        pair_slot(t, p)->state = TR_PAIR_DONE;
         uint32_t c = (uint32_t)t->n_syms;
         if (!sym_concat(t, a, b)) return nomem(err);
         const TrSym *cs = &t->syms[c];
@@ -664,24 +899,22 @@ static JfStatus merges_run(BpeTrainer *t, size_t want, JfError *err)
         if (!TR_GROW(t->merged, t->cap_merged, t->n_merged + 1)) return nomem(err);
         t->merged[t->n_merged++] = c;
         iter++;
-        t->n_touched = 0;
-        /* q->where may move while pairs are added: walk a snapshot by index. */
-        for (uint32_t k = 0; k < t->pairs[p].n_where; k++) {
-            uint32_t w = t->pairs[p].where[k];
-            if (t->stamp[w] == iter) continue;
-            t->stamp[w] = iter;
+        /* No pair changes before merge_apply: q and its list stay put while
+         * the words are rewritten. Words are far apart: prefetch a few ahead. */
+        const uint32_t *where = q->where;
+        uint32_t n_where = q->n_where;
+        for (uint32_t k = 0; k < n_where; k++) {
+            if (k + TR_PREFETCH < n_where) __builtin_prefetch(t->wrec + where[k + TR_PREFETCH]);
+            uint32_t w = where[k];
+            if (t->wrec[w + TR_W_STAMP] == iter) continue;
+            t->wrec[w + TR_W_STAMP] = iter;
             if (!word_merge(t, w, a, b, c)) return nomem(err);
         }
         q = &t->pairs[p];
         jf_free(q->where);
         q->where = NULL;
         q->n_where = q->cap_where = 0;
-        for (size_t k = 0; k < t->n_touched; k++) {
-            TrPair *r = &t->pairs[t->touched[k]];
-            if (r->state == TR_PAIR_VALID && r->count > 0 &&
-                !heap_push(t, (TrHeapEntry){ r->count, t->touched[k] }))
-                return nomem(err);
-        }
+        if (!merge_apply(t)) return nomem(err);
     }
     t->st.merges = t->n_merged;
     return JF_OK;
@@ -838,13 +1071,17 @@ JfStatus bpe_trainer_run(BpeTrainer *t, SpModel **out, JfError *err)
     if (t->done)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "trainer already ran");
     t->done = true;
+    JfStatus rc = bpe_counter_finish(t->counter, err);
+    if (rc != JF_OK) return rc;
+    t->st.sentences = t->ctr[TR_CTR_SENTENCES];
+    t->st.skipped_long = t->ctr[TR_CTR_LONG];
     t->st.unique_words = t->words.n;
     if (!t->words.n)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "no training text");
     CpMap map = { 0 };
     TrChar *kept = NULL;
     size_t n_kept = 0;
-    JfStatus rc = chars_select(t, &map, &kept, &n_kept, err);
+    rc = chars_select(t, &map, &kept, &n_kept, err);
     if (rc != JF_OK) goto out_free;
     size_t n_meta = 3 + t->opt.n_user_symbols + (t->opt.byte_fallback ? 256 : 0);
     if ((size_t)t->opt.vocab_size <= n_meta + n_kept) {
@@ -855,19 +1092,8 @@ JfStatus bpe_trainer_run(BpeTrainer *t, SpModel **out, JfError *err)
         goto out_free;
     }
     /* Symbol 0: every rare character; 1..n_kept: the kept characters. */
-    bool ok = sym_add(t, "\xE2\x81\x87", 3, 1);
-    for (size_t i = 0; ok && i < n_kept; i++) {
-        char u[4];
-        uint32_t c = kept[i].cp;
-        size_t k = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-        if (k == 1) u[0] = (char)c;
-        else {
-            static const uint8_t LEAD[5] = { 0, 0, 0xC0, 0xE0, 0xF0 };
-            for (size_t j = k - 1; j > 0; j--, c >>= 6) u[j] = (char)(0x80 | (c & 0x3F));
-            u[0] = (char)(LEAD[k] | c);
-        }
-        ok = sym_add(t, u, k, 1);
-    }
+    bool ok = sym_add_char(t, 0x2047);   /* U+2047, as SentencePiece shows <unk> */
+    for (size_t i = 0; ok && i < n_kept; i++) ok = sym_add_char(t, kept[i].cp);
     if (!ok) {
         rc = nomem(err);
         goto out_free;

@@ -21,9 +21,14 @@
  * morpheme starts (bpe_mecab.h), so no merge crosses a morpheme; the model
  * is an ordinary SentencePiece model (MeCab is not needed to encode).
  *
+ * Reading, normalizing, cutting into words and MeCab run on opt.threads
+ * threads (bpe_count.h): the model is byte-identical for any count. The
+ * merges run on the caller's thread.
+ *
  * Does not: NFKC or other charsmap normalization, sentence sampling
- * (input_sentence_size), several threads, extending a base vocabulary.
- * Memory is the table of unique words plus the pair table. */
+ * (input_sentence_size), merging on several threads, extending a base
+ * vocabulary. Memory is the table of unique words plus the pair table (and
+ * threads + 2 batches of about 1 MiB while counting). */
 #ifndef JF_BPE_TRAIN_H
 #define JF_BPE_TRAIN_H
 
@@ -48,9 +53,11 @@ typedef struct {
     size_t       n_inputs;
     BpePretok    pretokenize;          /* BPE_PRETOK_MECAB: words also cut at morphemes */
     const char  *mecab_dicdir;         /* NULL: BPE_MECAB_DICDIR */
+    int32_t      threads;              /* threads counting words (1..256), see bpe_count.h */
 } BpeTrainOptions;
 
-/* The LLaMA settings (formats.md section 1) with the given vocabulary size. */
+/* The LLaMA settings (formats.md section 1) with the given vocabulary size,
+ * one thread. */
 void bpe_train_options_default(BpeTrainOptions *o, int32_t vocab_size);
 
 typedef struct {
@@ -81,6 +88,8 @@ JfStatus bpe_trainer_add_text(BpeTrainer *t, const char *text, size_t len, JfErr
  * characters, or no text), JF_ENOMEM. Call once. *out: sp_model_close. */
 JfStatus bpe_trainer_run(BpeTrainer *t, SpModel **out, JfError *err);
 
+/* Complete after bpe_trainer_run; before, sentences and skipped_long count the
+ * text cut so far (all of it with one thread). */
 const BpeTrainStats *bpe_trainer_stats(const BpeTrainer *t);
 
 #endif

@@ -73,6 +73,20 @@ bool bpe_words_add(BpeWords *t, const char *p, size_t n, uint64_t count)
     return t->n * 2 <= t->mask || words_rehash(t);
 }
 
+bool bpe_words_merge(BpeWords *t, const BpeWords *src)
+{
+    for (size_t i = 0; i < src->n; i++)
+        if (!bpe_words_add(t, bpe_words_text(src, i), src->w[i].len, src->w[i].count)) return false;
+    return true;
+}
+
+void bpe_words_clear(BpeWords *t)
+{
+    if (t->slots) memset(t->slots, 0, (t->mask + 1) * sizeof *t->slots);
+    t->n = 0;
+    t->arena_len = 0;
+}
+
 static bool word_put(BpeWords *t, const char *s, size_t start, size_t end, bool ja,
                      unsigned flags)
 {

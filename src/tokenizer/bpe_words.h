@@ -39,6 +39,14 @@ void bpe_words_free(BpeWords *t);
  * out of memory or past 2^32 words / 4 GiB of word text. */
 bool bpe_words_add(BpeWords *t, const char *p, size_t n, uint64_t count);
 
+/* Adds every word of src to t, in src's order, with its count: merging the
+ * tables of consecutive parts of a text, in order, gives the table of the
+ * whole text. @return false as bpe_words_add. */
+bool bpe_words_merge(BpeWords *t, const BpeWords *src);
+
+/* Empties t, keeping its memory for reuse. */
+void bpe_words_clear(BpeWords *t);
+
 static inline const char *bpe_words_text(const BpeWords *t, size_t i)
 {
     return t->arena + t->w[i].off;

@@ -122,4 +122,29 @@ size_t sp_utf8_valid_len(const uint8_t *s, size_t n);
 /* The code point of the valid UTF-8 character s[0..len), len 1..4. */
 uint32_t sp_utf8_decode(const uint8_t *s, size_t len);
 
+/* sp_utf8_valid_len and sp_utf8_decode in one, inline (training calls it for
+ * every character): @return the length (1..4) of the valid UTF-8 character
+ * at s (n > 0 bytes available) with its code point in *cp, 0 when malformed. */
+static inline size_t sp_utf8_next(const uint8_t *s, size_t n, uint32_t *cp)
+{
+    uint8_t c = s[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c < 0xC2 || c > 0xF4) return 0;   /* continuation, overlong, past U+10FFFF */
+    size_t k = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (n < k) return 0;
+    uint32_t v = c & (0x7F >> k);
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        v = v << 6 | (s[i] & 0x3F);
+    }
+    if ((k == 3 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) ||
+        (k == 4 && (v < 0x10000 || v > 0x10FFFF)))
+        return 0;
+    *cp = v;
+    return k;
+}
+
 #endif

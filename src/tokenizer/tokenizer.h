@@ -5,6 +5,7 @@
 #ifndef JF_TOKENIZER_H
 #define JF_TOKENIZER_H
 
+#include "bpe_count.h"
 #include "bpe_encode.h"
 #include "bpe_extend.h"
 #include "bpe_train.h"

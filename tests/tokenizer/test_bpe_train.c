@@ -241,17 +241,19 @@ static void test_train_1_4_errors(void **state)
 }
 
 /* train-1.5: every allocation fails in turn: JF_ENOMEM or success, never a
- * crash, and no byte left allocated; with both pre-tokenizations. */
-static void oom_run(BpePretok pretok);
+ * crash, and no byte left allocated; with both pre-tokenizations, and with
+ * the words counted on a second thread. */
+static void oom_run(BpePretok pretok, int32_t threads);
 
 static void test_train_1_5_oom(void **state)
 {
     (void)state;
-    oom_run(BPE_PRETOK_SENTENCEPIECE);
-    oom_run(BPE_PRETOK_MECAB);
+    oom_run(BPE_PRETOK_SENTENCEPIECE, 1);
+    oom_run(BPE_PRETOK_MECAB, 1);
+    oom_run(BPE_PRETOK_SENTENCEPIECE, 2);
 }
 
-static void oom_run(BpePretok pretok)
+static void oom_run(BpePretok pretok, int32_t threads)
 {
     JfBuf b;
     jf_buf_init(&b, 0);
@@ -260,6 +262,7 @@ static void oom_run(BpePretok pretok)
     bpe_train_options_default(&o, 290);
     o.character_coverage = 1;
     o.pretokenize = pretok;
+    o.threads = threads;
     size_t base = jf_alloc_live_bytes();
     int ok = 0, failed = 0;
     for (uint64_t n = 1; n < 2000 && ok < 3; n++) {
@@ -285,6 +288,64 @@ static void oom_run(BpePretok pretok)
     jf_buf_free(&b);
 }
 
+/* train-1.7: the words of 3.2 MB of real text (several batches) counted on 1
+ * or 3 threads, handed over whole or line by line: the same model, byte for
+ * byte, and the same figures; with MeCab (a tagger per thread) too. */
+static void threads_run(BpePretok pretok, int runs);
+
+static void test_train_1_7_threads(void **state)
+{
+    (void)state;
+    threads_run(BPE_PRETOK_SENTENCEPIECE, 3);
+    threads_run(BPE_PRETOK_MECAB, 2);
+}
+
+static void threads_run(BpePretok pretok, int runs)
+{
+    size_t len = 0;
+    char *text = (char *)tok_read("big.txt", &len);
+    assert_non_null(text);
+    uint8_t *want = NULL;
+    size_t want_len = 0;
+    BpeTrainStats want_st = { 0 };
+    for (int r = 0; r < runs; r++) {
+        BpeTrainOptions o;
+        bpe_train_options_default(&o, 2000);
+        o.threads = r == 0 ? 1 : 3;
+        o.pretokenize = pretok;
+        BpeTrainer *t;
+        JfError err;
+        assert_int_equal(bpe_trainer_open(&o, &t, &err), JF_OK);
+        if (r != 1) {
+            assert_int_equal(bpe_trainer_add_text(t, text, len, &err), JF_OK);
+        } else {
+            for (char *p = text, *nl; (nl = memchr(p, '\n', len - (size_t)(p - text))); p = nl + 1)
+                assert_int_equal(bpe_trainer_add_text(t, p, (size_t)(nl - p), &err), JF_OK);
+        }
+        SpModel *m = NULL;
+        assert_int_equal(bpe_trainer_run(t, &m, &err), JF_OK);
+        uint8_t *buf;
+        size_t n;
+        assert_int_equal(sp_model_serialize(m, &buf, &n, &err), JF_OK);
+        const BpeTrainStats *st = bpe_trainer_stats(t);
+        if (r == 0) {
+            want = buf;
+            want_len = n;
+            want_st = *st;
+            assert_true(st->unique_words > 20000 && st->sentences > 40000);
+        } else {
+            assert_int_equal(n, want_len);
+            assert_memory_equal(buf, want, n);
+            assert_memory_equal(st, &want_st, sizeof want_st);
+            jf_free(buf);
+        }
+        sp_model_close(m);
+        bpe_trainer_close(t);
+    }
+    jf_free(want);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_train_1_4_errors),
         cmocka_unit_test(test_train_1_5_oom),
         cmocka_unit_test(test_train_1_6_mecab),
+        cmocka_unit_test(test_train_1_7_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

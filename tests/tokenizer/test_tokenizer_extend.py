@@ -1,14 +1,16 @@
-"""test_tokenizer_extend.py JAFORGE DATA_DIR TOK_DIR: `jaforge tokenizer extend` and
-`tokenizer stats` on real Japanese+English text (made by make_tok_data.py), with the
+"""test_tokenizer_extend.py JAFORGE DATA_DIR TOK_DIR [PEERS_DIR]: `jaforge tokenizer extend`
+and `tokenizer stats` on real Japanese+English text (made by make_tok_data.py), with the
 LLaMA-like base model llama.model (spm_train, 4,000 pieces, byte fallback).
 Extend checks: base pieces unchanged (same pieces and scores, same ids); N new pieces, none a
 base piece, each with a Japanese character and closed under merges (its halves are pieces);
 scores below the base's, in order; the model loads in python3-sentencepiece; spm_encode
 encodes every test line as jaforge does; every line without Japanese encodes exactly as with
 the base model; Japanese characters per token improve on held-out text; new_pieces.tsv equals
-python3-sentencepiece's base encoding of each piece; tokenizer.json has the new ids; presets,
---strip-prefix, --pretokenize mecab (no new piece crosses a morpheme of `mecab -Owakati`),
-errors. Stats checks: figures against a count made here, --json, text sets, the SVG chart."""
+python3-sentencepiece's base encoding of each piece; tokenizer.json has the new ids and, when
+npm @huggingface/tokenizers is installed under PEERS_DIR/node_modules, encodes every test line
+as spm_encode does; presets, --strip-prefix, --pretokenize mecab (no new piece crosses a
+morpheme of `mecab -Owakati`) with and without --keep-prefix; -j 1, 2 and 3 give the same
+files; errors. Stats checks: figures against a count made here, --json, text sets, the SVG chart."""
 import json
 import os
 import shutil
@@ -20,6 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cli"))
 from jftest import check, finish, tmpdir  # noqa: E402
 
 JF, TOK = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[3])
+PEERS = os.path.abspath(sys.argv[4]) if len(sys.argv) > 4 else None
 TEST, BIG = os.path.join(TOK, "test.txt"), os.path.join(TOK, "big.txt")
 BASE = os.path.join(TOK, "llama.model")
 PY = "/usr/bin/python3"
@@ -47,6 +50,41 @@ def spm_ids(model, path=TEST):
     with open(path, "rb") as f:
         return subprocess.run(["spm_encode", "--model=" + model, "--output_format=id"], stdin=f,
                               capture_output=True, check=True).stdout.split(b"\n")
+
+
+def have_hf():
+    mod = os.path.join(PEERS, "node_modules", "@huggingface", "tokenizers") if PEERS else ""
+    return bool(PEERS) and os.path.isdir(mod) and shutil.which("node") is not None
+
+
+def check_hf(what, out):
+    """npm @huggingface/tokenizers loads out/tokenizer.json and gives spm_encode's ids on every
+    test line but the one that spells control pieces ("<unk> <s> </s>"), which HF reads as
+    special tokens and SentencePiece as text."""
+    if not have_hf():
+        print(f"npm @huggingface/tokenizers not installed under tests/peers: HF check of {what} "
+              "skipped")
+        return
+    hr = subprocess.run(["node", os.path.join(PEERS, "hf-encode.mjs"), out, TEST],
+                        capture_output=True, cwd=PEERS)
+    check(hr.returncode == 0, f"hf-encode.mjs ran ({what}): {hr.stderr[-300:]}")
+    want = spm_ids(os.path.join(out, "tokenizer.model"))
+    got = hr.stdout.split(b"\n")
+    lines = open(TEST, "rb").read().split(b"\n")
+    skip = {i for i, l in enumerate(lines) if b"<s>" in l or b"<unk>" in l or b"</s>" in l}
+    bad = [i for i in range(len(want)) if i not in skip and (i >= len(got) or want[i] != got[i])]
+    check(len(want) == len(got) and not bad and len(skip) == 1,
+          f"@huggingface/tokenizers = spm_encode, {what}: {len(want) - 1} lines, "
+          f"{len(bad)} differ {bad[:3]}")
+    print(f"@huggingface/tokenizers vs spm_encode, {what}: {len(want) - 1} lines, "
+          f"{len(bad)} mismatches")
+
+
+def same_files(what, dirs, names):
+    """The files names in every folder of dirs are byte for byte those of dirs[0]."""
+    for name in names:
+        data = [open(os.path.join(x, name), "rb").read() for x in dirs]
+        check(all(x == data[0] for x in data), f"{what}: {name} identical")
 
 
 def check_extended(out, n_want):
@@ -129,6 +167,7 @@ def main():
     check("new pieces used:" in rep and "characters per token" in rep, "extend reports")
     model = os.path.join(out, "tokenizer.model")
     bv, ev, want, got = check_extended(out, 1000)
+    check_hf("extended model", out)
     base_ids = spm_ids(BASE)
 
     # --pretokenize mecab: the same guarantees; no new piece has U+2581 (the prefix is
@@ -140,6 +179,7 @@ def main():
     print("mecab:", r.stdout.decode(), end="")
     check(b"new pieces used:" in r.stdout, "extend --pretokenize mecab reports")
     _, mev, _, _ = check_extended(mout, 1000)
+    check_hf("extended model, MeCab pre-tokenization", mout)
     mnew = [p for p, _ in mev[len(bv):]]
     check(not any(WS in p for p in mnew), "MeCab: no new piece holds U+2581")
     with open(BIG, "rb") as f:
@@ -155,6 +195,38 @@ def main():
     print(f"new pieces crossing a MeCab morpheme: mecab {len(cross)} {cross[:5]}, "
           f"sentencepiece {len(scross)}")
     check(not cross and len(scross) > 50, "MeCab: no new piece crosses a morpheme")
+
+    # --keep-prefix: MeCab's cuts with the U+2581 of real spaces and line starts kept; the
+    # same guarantees, some new pieces start with U+2581 (never hold one elsewhere), none
+    # crosses a morpheme once its U+2581 is set aside.
+    kout = os.path.join(d, "keep")
+    r = jf(["tokenizer", "extend", "-q", "--base", BASE, "--add", "1000", "--out", kout,
+            "--heldout-every", "10", "--pretokenize", "mecab", "--keep-prefix", BIG])
+    check(r.returncode == 0, f"extend --keep-prefix: exit {r.returncode} {r.stderr[-300:]}")
+    print("mecab --keep-prefix:", r.stdout.decode(), end="")
+    _, kev, _, _ = check_extended(kout, 1000)
+    check_hf("extended model, MeCab pre-tokenization, --keep-prefix", kout)
+    knew = [p for p, _ in kev[len(bv):]]
+    lead = [p for p in knew if p.startswith(WS)]
+    check(len(lead) > 10 and not any(WS in p[1:] for p in knew),
+          f"--keep-prefix: {len(lead)} new pieces start with U+2581, none holds one elsewhere")
+    kcross = [p for p in knew if len(p.lstrip(WS)) > 1 and p.lstrip(WS) not in inside]
+    check(not kcross, f"--keep-prefix: no new piece crosses a morpheme ({kcross[:5]})")
+    r = jf(["tokenizer", "extend", "--base", BASE, "--add", "10", "--keep-prefix",
+            "--strip-prefix", "--out", os.path.join(d, "e"), BIG])
+    check(r.returncode == 2, f"--keep-prefix with --strip-prefix: exit 2 ({r.returncode})")
+
+    # -j: the words are counted on 1, 2 or 3 threads (big.txt is several 1 MiB batches);
+    # the model and new_pieces.tsv are byte for byte the same, for both pre-tokenizations.
+    for mode in ("sentencepiece", "mecab"):
+        dirs = []
+        for j in ("1", "2", "3"):
+            dirs.append(os.path.join(d, f"j{mode}{j}"))
+            r = jf(["tokenizer", "extend", "-q", "-j", j, "--base", BASE, "--add", "2000",
+                    "--heldout-every", "0", "--pretokenize", mode, "--out", dirs[-1], BIG])
+            check(r.returncode == 0, f"extend -j {j} ({mode}): exit {r.returncode}")
+        same_files(f"extend -j 1/2/3, {mode}", dirs,
+                   ("tokenizer.model", "tokenizer.json", "new_pieces.tsv"))
 
     # --strip-prefix: no new piece starts with U+2581; presets parse.
     r = jf(["tokenizer", "extend", "-q", "--base", BASE, "--add", "500", "--strip-prefix",

@@ -6,7 +6,8 @@ Checks: the model loads in python3-sentencepiece; spm_encode encodes every test 
 jaforge does with it (also for --pretokenize mecab, whose pieces never cross a morpheme of
 `mecab -Owakati`); the vocabulary is laid out as spm_train lays it out; compression is within
 1% of spm_train's (or better) at the same size and settings; documents (.jsonl.zst) and plain
-text give the same pieces; tokenizer.json has SentencePiece's ids; errors."""
+text give the same pieces; -j 1, 2 and 3 give the same files; tokenizer.json has
+SentencePiece's ids; errors."""
 import json
 import os
 import subprocess
@@ -179,6 +180,23 @@ def main():
     mc, sc = crossing(mv), crossing(v)
     print(f"pieces crossing a MeCab morpheme: mecab {len(mc)} {mc[:5]}, sentencepiece {len(sc)}")
     check(not mc and len(sc) > 50, "MeCab pre-tokenization: no piece crosses a morpheme")
+    # 4c. -j: words counted on 1, 2 or 3 threads (big.txt is several 1 MiB batches): the
+    # files are byte for byte the same, for both pre-tokenizations.
+    big = os.path.join(TOK, "big.txt")
+    for mode in ("sentencepiece", "mecab"):
+        files = []
+        for j in ("1", "2", "3"):
+            jd = os.path.join(d, f"j{mode}{j}")
+            r = jf(["tokenizer", "train", "-q", "-j", j, "--vocab-size", "4000", "--out", jd,
+                    "--pretokenize", mode, big])
+            check(r.returncode == 0, f"train -j {j} ({mode}): exit {r.returncode}")
+            files.append([open(os.path.join(jd, n), "rb").read()
+                          for n in ("tokenizer.model", "tokenizer.json")])
+        check(files[1] == files[0] and files[2] == files[0],
+              f"train -j 1/2/3 ({mode}): identical tokenizer.model and tokenizer.json")
+    r = jf(["tokenizer", "train", "--vocab-size", "4000", "--out", os.path.join(d, "x"),
+            "-j", "0", CORPUS])
+    check(r.returncode == 2, f"-j 0: exit 2 ({r.returncode})")
     r = jf(["tokenizer", "train", "--vocab-size", "4000", "--out", os.path.join(d, "x"),
             "--pretokenize", "juman", CORPUS])
     check(r.returncode == 2 and b"pretokenize" in r.stderr, "--pretokenize juman: exit 2")
