@@ -346,6 +346,27 @@ out_nomem:
     return jf_error_set(err, JF_ENOMEM, name, JF_OFFSET_UNKNOWN, "out of memory (merge table)");
 }
 
+/* protobuf-c keeps the tag of an unknown field in 32 bits: a field number
+ * past 2^29 - 1 (or 0) parses but would be written back as a tag no parser
+ * takes, so such a file is refused here (found by fuzz_spmodel). */
+static bool unknown_ok(const ProtobufCMessage *msg)
+{
+    for (unsigned i = 0; msg && i < msg->n_unknown_fields; i++)
+        if (msg->unknown_fields[i].tag == 0 || msg->unknown_fields[i].tag > 0x1FFFFFFFu) return false;
+    return true;
+}
+
+static JfStatus unknown_fields_check(const JfSp__ModelProto *mp, const char *name, JfError *err)
+{
+    bool ok = unknown_ok(&mp->base) && unknown_ok((const ProtobufCMessage *)mp->trainer_spec) &&
+              unknown_ok((const ProtobufCMessage *)mp->normalizer_spec) &&
+              unknown_ok((const ProtobufCMessage *)mp->denormalizer_spec) &&
+              unknown_ok((const ProtobufCMessage *)mp->self_test_data);
+    for (size_t i = 0; ok && i < mp->n_pieces; i++) ok = unknown_ok(&mp->pieces[i]->base);
+    return ok ? JF_OK : jf_error_set(err, JF_EFORMAT, name, JF_OFFSET_UNKNOWN,
+                                     "not a SentencePiece model (a field number out of range)");
+}
+
 JfStatus sp_model_load_buffer(const uint8_t *data, size_t len, const char *name,
                               SpModel **out, JfError *err)
 {
@@ -365,7 +386,8 @@ JfStatus sp_model_load_buffer(const uint8_t *data, size_t len, const char *name,
                             "not a SentencePiece model (protobuf ModelProto does not parse: "
                             "truncated or corrupted file?)");
     }
-    JfStatus rc = model_index(m, name, err);
+    JfStatus rc = unknown_fields_check(m->proto, name, err);
+    if (rc == JF_OK) rc = model_index(m, name, err);
     if (rc == JF_OK) rc = model_pairs_build(m, name, err);
     if (rc != JF_OK) {
         sp_model_close(m);
