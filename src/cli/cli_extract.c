@@ -1,9 +1,11 @@
 /* cli_extract.c: `jaforge extract --out DIR INPUT...`. Parses options, keeps
  * the run database (DIR/jaforge.db) so a re-run skips finished inputs, opens
- * one writer per language under DIR/<lang>/, and shows progress. The work
- * itself is the extract library's (src/extract/extract.h). Under mpirun the
- * inputs are handed out to the ranks (cli_farm.h); outputs are per input, so
- * they are the same for any number of ranks. */
+ * the outputs of each input (cli_extract_out.h: DIR/<lang>/, or with
+ * --filter the quality filter's kept/rejected documents, streamed in the same
+ * pass), and shows progress. The work itself is the extract library's
+ * (src/extract/extract.h). Under mpirun the inputs are handed out to the
+ * ranks (cli_farm.h); outputs are per input, so they are the same for any
+ * number of ranks. */
 #include <getopt.h>
 #include <pthread.h>
 #include <limits.h>
@@ -12,7 +14,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "cli.h"
+#include "cli_extract_out.h"
 #include "cli_farm.h"
 #include "extract.h"
 #include "jf_fs.h"
@@ -20,6 +25,7 @@
 
 typedef struct {
     const char    *out_dir;
+    ExtractOutSpec out;
     ExtractOptions opt;
     bool           force;
     bool           quiet;
@@ -41,6 +47,7 @@ typedef struct {
     uint64_t           bytes_done;               /* of inputs finished */
     uint64_t           bytes_now[EXTRACT_MAX_THREADS]; /* of the input each worker is on */
     ExtractStats       total;
+    uint64_t           filter_docs[EXTRACT_LANG_COUNT], filter_kept[EXTRACT_LANG_COUNT];
     size_t             counts[3];                /* done, skipped, failed */
     int64_t           *remote_task;              /* MPI: task id of each input handed out */
     JfStatus           rc;                       /* first fatal error, stops everyone */
@@ -48,8 +55,9 @@ typedef struct {
 } ExtractJob;
 
 typedef struct {
-    ExtractJob *job;
-    int         slot;
+    ExtractJob    *job;
+    int            slot;
+    ExtractFilters filters;   /* this thread's, reused across inputs */
 } ExtractWorker;
 
 static void usage(FILE *f)
@@ -77,6 +85,11 @@ static void usage(FILE *f)
         "                        0: no limit)\n"
         "  --source NAME         the documents' source field (default cc for WARC, mc4 for\n"
         "                        mC4-style JSON; Wikipedia dumps are always wikipedia)\n"
+        "  --filter LANG=PROFILE quality-filter LANG's documents as they come out (one pass,\n"
+        "                        no intermediate file): kept ones to FDIR/LANG/kept/, rejected\n"
+        "                        ones to FDIR/LANG/rejected/, as `jaforge filter` writes them\n"
+        "  --filter-set LANG:RULE.KEY=VALUE  override a key of LANG's profile\n"
+        "  --filter-out FDIR     where filtered documents go (required with --filter)\n"
         "  --force               redo inputs already done\n"
         "  -j, --threads N       inputs extracted at once (default 1)\n"
         "  -q, --quiet           no progress display\n"
@@ -121,7 +134,7 @@ static int parse_size(const char *s, const char *name, size_t *out)
 static int parse_args(int argc, char **argv, ExtractArgs *a)
 {
     enum { O_LANG = 256, O_NOPRE, O_NORM, O_KEEPBP, O_MAXREC, O_MAXHTML, O_MAXRATIO, O_SOURCE,
-           O_FORCE };
+           O_FORCE, O_FILTER, O_FILTER_SET, O_FILTER_OUT };
     static const struct option LONG[] = {
         { "out", required_argument, 0, 'o' },        { "lang", required_argument, 0, O_LANG },
         { "no-prefilter", no_argument, 0, O_NOPRE }, { "norm", required_argument, 0, O_NORM },
@@ -132,6 +145,9 @@ static int parse_args(int argc, char **argv, ExtractArgs *a)
         { "source", required_argument, 0, O_SOURCE }, { "force", no_argument, 0, O_FORCE },
         { "quiet", no_argument, 0, 'q' },            { "help", no_argument, 0, 'h' },
         { "threads", required_argument, 0, 'j' },
+        { "filter", required_argument, 0, O_FILTER },
+        { "filter-set", required_argument, 0, O_FILTER_SET },
+        { "filter-out", required_argument, 0, O_FILTER_OUT },
         { 0, 0, 0, 0 },
     };
     int c;
@@ -158,6 +174,9 @@ static int parse_args(int argc, char **argv, ExtractArgs *a)
         }
         case O_SOURCE: a->opt.source = optarg; break;
         case O_FORCE: a->force = true; break;
+        case O_FILTER: if (extract_out_parse_filter(&a->out, optarg)) return -1; break;
+        case O_FILTER_SET: if (extract_out_parse_set(&a->out, optarg)) return -1; break;
+        case O_FILTER_OUT: a->out.filter_out = optarg; break;
         case 'q': a->quiet = true; break;
         case 'j': {
             size_t n;
@@ -170,6 +189,12 @@ static int parse_args(int argc, char **argv, ExtractArgs *a)
         }
     }
     if (!a->out_dir) { cli_errorf("extract: --out DIR is required"); return -1; }
+    a->out.out_dir = a->out_dir;
+    memcpy(a->out.want, a->opt.want, sizeof a->out.want);
+    if (extract_out_filtered(&a->out) && !a->out.filter_out) {
+        cli_errorf("extract: --filter needs --filter-out FDIR");
+        return -1;
+    }
     if (optind >= argc) { cli_errorf("extract: no INPUT given"); return -1; }
     for (int i = optind; i < argc; i++) {
         JfError err;
@@ -204,53 +229,18 @@ static void on_progress(void *ctx, uint64_t bytes)
     pthread_mutex_unlock(&job->lock);
 }
 
-typedef struct {
-    char         paths[EXTRACT_LANG_COUNT][PATH_MAX];
-    JfDocWriter *w[EXTRACT_LANG_COUNT];
-} LangOutputs;
-
-static JfStatus outputs_open(const ExtractArgs *a, const char *stem, LangOutputs *lo, JfError *err)
+/* Extracts one input inside its task: *outputs_json lists the files written,
+ * *filter_json holds the statistics of the filtered languages. */
+static JfStatus run_one(const ExtractArgs *a, Extractor *x, ExtractFilters *fs, const char *path,
+                        const char *stem, ExtractWorker *w, ExtractStats *st, char **outputs_json,
+                        char **filter_json, JfError *err)
 {
-    memset(lo, 0, sizeof *lo);
-    for (int l = 0; l < EXTRACT_LANG_COUNT; l++) {
-        if (!a->opt.want[l]) continue;
-        snprintf(lo->paths[l], PATH_MAX, "%s/%s/%s.jsonl.zst", a->out_dir, extract_lang_code(l), stem);
-        JfStatus rc = jf_docwriter_open(lo->paths[l], 3, &lo->w[l], err);
-        if (rc != JF_OK) return rc;
-    }
-    return JF_OK;
-}
-
-static JfStatus outputs_commit(LangOutputs *lo, json_t *paths, JfError *err)
-{
-    for (int l = 0; l < EXTRACT_LANG_COUNT; l++) {
-        if (!lo->w[l]) continue;
-        JfStatus rc = jf_docwriter_commit(lo->w[l], err);
-        if (rc != JF_OK) return rc;
-        json_array_append_new(paths, json_string(lo->paths[l]));
-    }
-    return JF_OK;
-}
-
-static void outputs_close(LangOutputs *lo)
-{
-    for (int l = 0; l < EXTRACT_LANG_COUNT; l++) jf_docwriter_close(lo->w[l]);
-}
-
-/* Extracts one input inside its task. */
-static JfStatus run_one(const ExtractArgs *a, Extractor *x, const char *path, const char *stem,
-                        ExtractWorker *w, ExtractStats *st, char **outputs_json, JfError *err)
-{
-    LangOutputs lo;
-    JfStatus rc = outputs_open(a, stem, &lo, err);
+    ExtractOutputs o;
     ExtractSink sink = { .on_error = on_error, .on_progress = on_progress, .ctx = w };
-    for (int l = 0; l < EXTRACT_LANG_COUNT; l++) sink.out[l] = lo.w[l];
+    JfStatus rc = extract_outputs_open(&a->out, fs, stem, &o, &sink, err);
     if (rc == JF_OK) rc = extractor_run_file(x, path, &sink, st, err);
-    json_t *paths = json_array();
-    if (rc == JF_OK) rc = outputs_commit(&lo, paths, err);
-    outputs_close(&lo);
-    *outputs_json = rc == JF_OK ? json_dumps(paths, JSON_COMPACT) : NULL;
-    json_decref(paths);
+    if (rc == JF_OK) rc = extract_outputs_commit(&o, outputs_json, filter_json, err);
+    extract_outputs_close(&o);
     return rc;
 }
 
@@ -260,8 +250,9 @@ static uint64_t file_size(const char *path)
     return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
-static void print_summary(const ExtractStats *t, size_t done, size_t skipped, size_t failed)
+static void print_summary(const ExtractJob *job, size_t done, size_t skipped, size_t failed)
 {
+    const ExtractStats *t = &job->total;
     fprintf(stderr,
             "jaforge: extract: %zu input(s) done, %zu skipped (already done), %zu failed\n"
             "jaforge: extract: %llu records (%llu bad), %llu pages; kept ja %llu, en %llu\n",
@@ -272,19 +263,25 @@ static void print_summary(const ExtractStats *t, size_t done, size_t skipped, si
     for (int d = 0; d < EXTRACT_DROP_COUNT; d++)
         if (t->dropped[d]) fprintf(stderr, " %s %llu", extract_drop_name(d), (unsigned long long)t->dropped[d]);
     fprintf(stderr, "\n");
+    for (int l = 0; l < EXTRACT_LANG_COUNT; l++)
+        if (job->a->out.profile[l] && job->a->out.want[l])
+            fprintf(stderr, "jaforge: extract: filter %s (%s): kept %llu of %llu documents\n",
+                    extract_lang_code(l), job->a->out.profile[l],
+                    (unsigned long long)job->filter_kept[l], (unsigned long long)job->filter_docs[l]);
 }
 
 static JfStatus open_workdir(const ExtractArgs *a, RunDb **db, JfError *err)
 {
     char path[PATH_MAX];
-    JfStatus rc = jf_fs_mkdir_p(a->out_dir, err);
-    for (int l = 0; rc == JF_OK && l < EXTRACT_LANG_COUNT; l++) {
-        if (!a->opt.want[l]) continue;
-        snprintf(path, sizeof path, "%s/%s", a->out_dir, extract_lang_code(l));
-        rc = jf_fs_mkdir_p(path, err);
-    }
+    JfStatus rc = extract_out_mkdirs(&a->out, err);
     snprintf(path, sizeof path, "%s/jaforge.db", a->out_dir);
     return rc == JF_OK ? rundb_open(path, db, err) : rc;
+}
+
+/* The stage's name in the run database: a filtered run is another task. */
+static const char *stage_name(const ExtractArgs *a)
+{
+    return extract_out_filtered(&a->out) ? "extract+filter" : "extract";
 }
 
 /* Registers input i and begins its task (job->lock held).
@@ -301,17 +298,53 @@ static JfStatus task_begin(ExtractJob *job, size_t i, bool *skip, int64_t *task_
     const char *key = realpath(path, abspath) ? abspath : path;
     int64_t input_id;
     JfStatus rc = rundb_input_register(job->db, key, &input_id, NULL, err);
-    if (rc == JF_OK) rc = rundb_task_begin(job->db, input_id, "extract", skip, task_id, err);
+    if (rc == JF_OK) rc = rundb_task_begin(job->db, input_id, stage_name(job->a), skip, task_id, err);
     if (rc != JF_OK || !*skip || !job->a->force) return rc;
     /* --force: a done task is begun again */
     rc = rundb_task_fail(job->db, *task_id, "redone by --force", err);
-    if (rc == JF_OK) rc = rundb_task_begin(job->db, input_id, "extract", skip, task_id, err);
+    if (rc == JF_OK) rc = rundb_task_begin(job->db, input_id, stage_name(job->a), skip, task_id, err);
     return rc;
+}
+
+/* The task's statistics: the extract stage's, plus with filters "filter"
+ * (each language's filter statistics) and "filtered" (documents kept per
+ * language), which also go into the job's totals. */
+static char *task_stats_json(ExtractJob *job, const ExtractStats *st, const char *filter_json)
+{
+    char *s = extract_stats_to_json(st);
+    if (!s || !extract_out_filtered(&job->a->out)) return s;
+    json_t *o = json_loads(s, 0, NULL), *f = json_loads(filter_json ? filter_json : "{}", 0, NULL);
+    free(s);
+    json_t *kept = json_object();
+    const char *lang;
+    json_t *v;
+    json_object_foreach(f, lang, v) {
+        json_int_t docs = json_integer_value(json_object_get(v, "docs"));
+        json_int_t k = json_integer_value(json_object_get(v, "kept_docs"));
+        json_object_set_new(kept, lang, json_integer(k));
+        for (int l = 0; l < EXTRACT_LANG_COUNT; l++)
+            if (!strcmp(lang, extract_lang_code(l))) {
+                job->filter_docs[l] += (uint64_t)docs;
+                job->filter_kept[l] += (uint64_t)k;
+            }
+    }
+    s = NULL;
+    if (o && f && kept) {
+        json_object_set_new(o, "filtered", kept);
+        json_object_set(o, "filter", f);
+        s = json_dumps(o, JSON_COMPACT);
+    } else {
+        json_decref(kept);
+    }
+    json_decref(o);
+    json_decref(f);
+    return s;
 }
 
 /* Records the outcome of input i's task (job->lock held). */
 static JfStatus task_end(ExtractJob *job, int64_t task_id, JfStatus work_rc, const JfError *werr,
-                         const ExtractStats *st, const char *outputs, JfError *err)
+                         const ExtractStats *st, const char *outputs, const char *filter_json,
+                         JfError *err)
 {
     if (work_rc != JF_OK) {
         char msg[768];
@@ -320,7 +353,7 @@ static JfStatus task_end(ExtractJob *job, int64_t task_id, JfStatus work_rc, con
         job->counts[2]++;
         return task_id ? rundb_task_fail(job->db, task_id, msg, err) : JF_OK;
     }
-    char *stats = extract_stats_to_json(st);
+    char *stats = task_stats_json(job, st, filter_json);
     JfStatus rc = task_id ? rundb_task_commit(job->db, task_id, outputs, stats, err) : JF_OK;
     free(stats);
     extract_stats_add(&job->total, st);
@@ -344,14 +377,16 @@ static bool worker_one(ExtractWorker *w, Extractor *x, size_t i)
     char stem[256];
     cli_output_stem(&job->a->inputs, i, stem, sizeof stem);
     ExtractStats st = { 0 };
-    char *outputs = NULL;
+    char *outputs = NULL, *filtered = NULL;
     JfError werr;
     jf_error_clear(&werr);
-    JfStatus work_rc = run_one(job->a, x, job->a->inputs.paths[i], stem, w, &st, &outputs, &werr);
+    JfStatus work_rc = run_one(job->a, x, &w->filters, job->a->inputs.paths[i], stem, w, &st,
+                               &outputs, &filtered, &werr);
     pthread_mutex_lock(&job->lock);
-    rc = task_end(job, task_id, work_rc, &werr, &st, outputs, &err);
+    rc = task_end(job, task_id, work_rc, &werr, &st, outputs, filtered, &err);
     pthread_mutex_unlock(&job->lock);
     free(outputs);
+    free(filtered);
 out:
     pthread_mutex_lock(&job->lock);
     job->bytes_now[w->slot] = 0;
@@ -372,6 +407,7 @@ static void *worker_main(void *arg)
     JfError err;
     jf_error_clear(&err);
     JfStatus rc = extractor_open(&job->a->opt, &x, &err);
+    if (rc == JF_OK) rc = extract_filters_open(&job->a->out, &w->filters, &err);
     pthread_mutex_lock(&job->lock);
     if (rc != JF_OK && job->rc == JF_OK) {
         job->rc = rc;
@@ -382,14 +418,16 @@ static void *worker_main(void *arg)
         if (!worker_one(w, x, i)) break;
     }
     pthread_mutex_unlock(&job->lock);
+    extract_filters_close(&w->filters);
     extractor_close(x);
     return NULL;
 }
 
 /* ---- MPI: rank 0 hands inputs out (cli_farm.h) ---- */
 
-/* What a worker rank sends back for one input: this, then the error message
- * and the outputs JSON, each NUL-terminated. Ranks run the same binary. */
+/* What a worker rank sends back for one input: this, then the error message,
+ * the outputs JSON and the filter statistics JSON, each NUL-terminated.
+ * Ranks run the same binary. */
 typedef struct {
     int32_t      rc;
     ExtractStats st;
@@ -428,12 +466,13 @@ static void farm_done(void *ctx, int64_t t, const void *buf, size_t len)
 {
     ExtractJob *job = ctx;
     FarmResult r = { .rc = JF_EINTERNAL };
-    const char *msg = "a worker rank sent a malformed result", *outputs = "[]";
-    if (len > sizeof r + 1 && ((const char *)buf)[len - 1] == '\0') {
+    const char *msg = "a worker rank sent a malformed result", *field[2] = { "[]", "{}" };
+    const char *end = (const char *)buf + len;
+    if (len > sizeof r + 1 && end[-1] == '\0') {
         memcpy(&r, buf, sizeof r);
         msg = (const char *)buf + sizeof r;
-        outputs = msg + strlen(msg) + 1;
-        if (outputs >= (const char *)buf + len) outputs = "[]";
+        const char *p = msg + strlen(msg) + 1;
+        for (int k = 0; k < 2 && p < end; k++, p += strlen(p) + 1) field[k] = p;
     }
     JfError werr, err;
     jf_error_set(&werr, r.rc == JF_OK ? JF_EINTERNAL : (JfStatus)r.rc, NULL, JF_OFFSET_UNKNOWN, "%s", msg);
@@ -443,7 +482,7 @@ static void farm_done(void *ctx, int64_t t, const void *buf, size_t len)
         job->counts[2]++;
         rc = job->remote_task[t] ? rundb_task_fail(job->db, job->remote_task[t], msg, &err) : JF_OK;
     } else {
-        rc = task_end(job, job->remote_task[t], JF_OK, &werr, &r.st, outputs, &err);
+        rc = task_end(job, job->remote_task[t], JF_OK, &werr, &r.st, field[0], field[1], &err);
     }
     if (rc != JF_OK) job_fail(job, rc, &err);
     job->bytes_done += file_size(job->a->inputs.paths[t]);
@@ -462,6 +501,7 @@ typedef struct {
     ExtractJob    job;
     ExtractWorker w;
     Extractor    *x;
+    bool          ready;   /* extractor and filters open */
 } FarmWorker;
 
 static void farm_work(void *ctx, int64_t t, void **out, size_t *out_len)
@@ -471,29 +511,32 @@ static void farm_work(void *ctx, int64_t t, void **out, size_t *out_len)
     char stem[256];
     cli_output_stem(&a->inputs, (size_t)t, stem, sizeof stem);
     FarmResult r = { .rc = JF_OK };
-    char *outputs = NULL, msg[768] = "";
+    char *outputs = NULL, *filtered = NULL, msg[768] = "";
     JfError err;
     jf_error_clear(&err);
-    if (fw->x)
-        r.rc = run_one(a, fw->x, a->inputs.paths[t], stem, &fw->w, &r.st, &outputs, &err);
+    if (fw->ready)
+        r.rc = run_one(a, fw->x, &fw->w.filters, a->inputs.paths[t], stem, &fw->w, &r.st,
+                       &outputs, &filtered, &err);
     else
         r.rc = jf_error_set(&err, JF_ENOMEM, a->inputs.paths[t], JF_OFFSET_UNKNOWN,
-                            "this rank could not set up its extractor");
+                            "this rank could not set up its extractor or filters");
     if (r.rc != JF_OK) {
         cli_report(&err);
         jf_error_format(&err, msg, sizeof msg);
     }
-    const char *o = outputs ? outputs : "[]";
-    size_t ml = strlen(msg) + 1, ol = strlen(o) + 1;
-    char *buf = malloc(sizeof r + ml + ol);
+    const char *f[3] = { msg, outputs ? outputs : "[]", filtered ? filtered : "{}" };
+    size_t n = sizeof r;
+    for (int k = 0; k < 3; k++) n += strlen(f[k]) + 1;
+    char *buf = malloc(n);
     if (buf) {
         memcpy(buf, &r, sizeof r);
-        memcpy(buf + sizeof r, msg, ml);
-        memcpy(buf + sizeof r + ml, o, ol);
+        char *q = buf + sizeof r;
+        for (int k = 0; k < 3; k++) q = stpcpy(q, f[k]) + 1;
     }
     free(outputs);
+    free(filtered);
     *out = buf;
-    *out_len = buf ? sizeof r + ml + ol : 0;
+    *out_len = buf ? n : 0;
 }
 
 /* Ranks 1..N-1: extract what rank 0 hands out. */
@@ -506,9 +549,12 @@ static JfStatus extract_serve(const ExtractArgs *a, JfError *err)
     pthread_mutex_init(&fw.job.lock, NULL);
     cli_progress_start(&fw.job.progress, "extract", "B", 0, true);
     JfStatus rc = extractor_open(&a->opt, &fw.x, err);
+    if (rc == JF_OK) rc = extract_filters_open(&a->out, &fw.w.filters, err);
+    fw.ready = rc == JF_OK;
     if (rc != JF_OK) cli_report(err);   /* rank 0 still hands out: each input then fails here */
     CliFarm farm = { .work = farm_work, .ctx = &fw };
     cli_farm_serve(&farm);
+    extract_filters_close(&fw.w.filters);
     extractor_close(fw.x);
     pthread_mutex_destroy(&fw.job.lock);
     return rc;
@@ -529,7 +575,7 @@ static JfStatus extract_all(const ExtractArgs *a, RunDb *db, int ranks, size_t c
 
     ExtractWorker workers[EXTRACT_MAX_THREADS];
     pthread_t tids[EXTRACT_MAX_THREADS];
-    for (int t = 0; t < a->threads; t++) workers[t] = (ExtractWorker){ &job, t };
+    for (int t = 0; t < a->threads; t++) workers[t] = (ExtractWorker){ .job = &job, .slot = t };
     int first = ranks > 1 ? 0 : 1;   /* with MPI this thread hands out, the workers are threads */
     bool ok[EXTRACT_MAX_THREADS] = { false };
     for (int t = first; t < a->threads; t++)
@@ -546,7 +592,7 @@ static JfStatus extract_all(const ExtractArgs *a, RunDb *db, int ranks, size_t c
         if (ok[t]) pthread_join(tids[t], NULL);
 
     cli_progress_finish(&job.progress, NULL);
-    if (!a->quiet) print_summary(&job.total, job.counts[0], job.counts[1], job.counts[2]);
+    if (!a->quiet) print_summary(&job, job.counts[0], job.counts[1], job.counts[2]);
     memcpy(counts, job.counts, sizeof job.counts);
     pthread_mutex_destroy(&job.lock);
     if (job.rc != JF_OK) *err = job.err;

@@ -197,17 +197,6 @@ typedef struct {
     uint64_t bad_lines;
 } InputCounts;
 
-/* Sets meta.rejected_by to the names of the failing rules. */
-static void mark_rejected(JfDoc *d, const FilterVerdict *v, const char *profile)
-{
-    json_t *names = json_array();
-    for (size_t i = 0; i < v->n_results; i++)
-        if (v->results[i].outcome == FILTER_FAIL)
-            json_array_append_new(names, json_string(v->results[i].rule));
-    json_object_set_new(d->meta, "rejected_by", names);
-    json_object_set_new(d->meta, "filter_profile", json_string(profile));
-}
-
 /* Verdicts of one batch, measured on the worker threads (one Filter each) and
  * counted and written by the main thread in document order, so the outputs
  * and statistics do not depend on the number of threads. */
@@ -282,18 +271,7 @@ static JfStatus batch_measure(Batch *b, JfError *err)
 static JfStatus batch_write_doc(Filter *f, JfDoc *d, const FilterVerdict *v, JfDocWriter *kept,
                                 JfDocWriter *rej, JfError *err)
 {
-    filter_count(f, d->id, v);
-    if (!v->keep) {
-        mark_rejected(d, v, filter_name(f));
-    } else if (v->edited) {
-        d->text[v->text_len] = '\0';
-        d->text_len = v->text_len;
-        if (v->trimmed_chars)
-            json_object_set_new(d->meta, "trimmed_chars",
-                                json_integer((json_int_t)v->trimmed_chars));
-        if (v->cut_lines)
-            json_object_set_new(d->meta, "removed_lines", json_integer((json_int_t)v->cut_lines));
-    }
+    filter_doc_apply(f, d, v);
     return jf_docwriter_write(v->keep ? kept : rej, d, err);
 }
 

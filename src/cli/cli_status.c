@@ -26,6 +26,7 @@ static void stats_brief(const char *json, char *out, size_t cap)
     if (!o) return;
     size_t n = 0;
     static const char *const KEYS[] = { "records", "docs_in", "docs_out", "documents", "kept",
+                                        "filtered",
                                         "removed_exact", "removed_near", "outcome", "bytes" };
     for (size_t i = 0; i < sizeof KEYS / sizeof KEYS[0] && n < cap; i++) {
         json_t *v = json_object_get(o, KEYS[i]);

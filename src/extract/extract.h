@@ -74,6 +74,12 @@ typedef struct {
 /* Writers for each wanted language (borrowed; NULL for an unwanted one). */
 typedef struct {
     JfDocWriter *out[EXTRACT_LANG_COUNT];
+    /* When set, takes each kept document in place of out[] (the streaming
+     * extract filters it and writes it): doc is the callee's to change, it is
+     * not used again. JF_EFORMAT (the document could not be written) counts a
+     * bad record and goes on; any other error ends the run. */
+    JfStatus (*on_doc)(void *doc_ctx, ExtractLang lang, JfDoc *doc, JfError *err);
+    void *doc_ctx;
     /* Called for each bad record (may be NULL). */
     void (*on_error)(void *ctx, const JfError *err);
     /* Called now and then with the bytes of the input consumed (may be NULL). */

@@ -141,7 +141,9 @@ JfStatus extractor_emit(const ExtractSink *sink, JfDoc *doc, const char *path, u
                         ExtractStats *st, JfError *err)
 {
     int li = !strcmp(doc->lang, "ja") ? EXTRACT_LANG_JA : EXTRACT_LANG_EN;
-    JfStatus rc = sink->out[li] ? jf_docwriter_write(sink->out[li], doc, err) : JF_OK;
+    JfStatus rc = sink->on_doc      ? sink->on_doc(sink->doc_ctx, (ExtractLang)li, doc, err)
+                  : sink->out[li] ? jf_docwriter_write(sink->out[li], doc, err)
+                                  : JF_OK;
     if (rc == JF_EFORMAT) { /* unserializable text: count, report, go on */
         report_page_error(err, rc, path, offset, sink);
         st->bad_records++;

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "jf_config.h"
+#include "jf_doc.h"
 #include "jf_error.h"
 
 typedef struct Filter Filter;   /* opaque: profile + compiled word lists + scratch + stats */
@@ -143,5 +144,16 @@ char    *filter_stats_to_json(const FilterStats *s);
 /* Adds statistics stored by filter_stats_to_json into dst (rules by name).
  * @return JF_OK or JF_EFORMAT. */
 JfStatus filter_stats_add_json(FilterStats *dst, const char *json, JfError *err);
+
+/* ---- documents (filter_doc.c) ---- */
+
+/* Counts v into f's statistics and applies it to d as the filter stage
+ * writes documents: a kept one gets the edited text (v->text must be d->text
+ * or a prefix of it) and meta.trimmed_chars / meta.removed_lines, a rejected
+ * one meta.rejected_by and meta.filter_profile. */
+void     filter_doc_apply(Filter *f, JfDoc *d, const FilterVerdict *v);
+/* filter_measure, then filter_doc_apply: d is ready to be written to the
+ * kept (*keep) or rejected documents. @return JF_OK or JF_ENOMEM. */
+JfStatus filter_doc_judge(Filter *f, JfDoc *d, bool *keep, JfError *err);
 
 #endif

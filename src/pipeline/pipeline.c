@@ -166,6 +166,59 @@ static JfStatus plan_fetch(Planner *pl)
     return rc;
 }
 
+/* Filtering streams inside extract (one pass per input, no intermediate
+ * documents) unless the recipe says filter.stream = false, which keeps the
+ * extracted documents for re-filtering with other settings. */
+static bool filter_streams(const Planner *pl)
+{
+    const char *v = get(pl, "filter.stream");
+    return !v || (strcmp(v, "false") && strcmp(v, "0") && strcmp(v, "no"));
+}
+
+/* filter.set_<lang> = "rule.key=v ...": each word as flag VALUE, with
+ * prefix ("ja:") before the value. */
+static JfStatus filter_sets(Planner *pl, PipelineStep *s, const char *lang, const char *flag,
+                            const char *prefix)
+{
+    char key[64], buf[4096], w2[4200];
+    snprintf(key, sizeof key, "filter.set_%s", lang);
+    const char *sets = get(pl, key);
+    snprintf(buf, sizeof buf, "%s", sets ? sets : "");
+    JfStatus rc = JF_OK;
+    for (char *save, *w = strtok_r(buf, " \t", &save); w && rc == JF_OK; w = strtok_r(NULL, " \t", &save)) {
+        snprintf(w2, sizeof w2, "%s%s", prefix, w);
+        rc = arg(pl, s, flag);
+        if (rc == JF_OK) rc = arg(pl, s, w2);
+    }
+    return rc;
+}
+
+/* --filter LANG=PROFILE for each language with a profile (streaming). */
+static JfStatus extract_filters(Planner *pl, PipelineStep *s)
+{
+    char lang[2][4], key[64], buf[4200], out[4096];
+    size_t nl = langs(pl, lang);
+    bool any = false;
+    JfStatus rc = JF_OK;
+    for (size_t l = 0; rc == JF_OK && l < nl; l++) {
+        snprintf(key, sizeof key, "filter.%s", lang[l]);
+        const char *profile = get(pl, key);
+        if (!profile) continue;
+        any = true;
+        snprintf(buf, sizeof buf, "%s=%s", lang[l], profile);
+        rc = arg(pl, s, "--filter");
+        if (rc == JF_OK) rc = arg(pl, s, buf);
+        snprintf(buf, sizeof buf, "%s:", lang[l]);
+        if (rc == JF_OK) rc = filter_sets(pl, s, lang[l], "--filter-set", buf);
+    }
+    snprintf(out, sizeof out, "%s/filter", pl->workdir);
+    if (rc == JF_OK && any) rc = arg(pl, s, "--filter-out");
+    if (rc == JF_OK && any) rc = arg(pl, s, out);
+    if (rc == JF_OK && any && !get(pl, "extract.threads"))
+        rc = opt(pl, s, "filter", "threads", "--threads");
+    return rc;
+}
+
 static JfStatus plan_extract(Planner *pl)
 {
     const char *inputs = get(pl, "extract.inputs");
@@ -179,18 +232,20 @@ static JfStatus plan_extract(Planner *pl)
     if (rc == JF_OK) rc = arg(pl, s, out);
     if (rc == JF_OK) rc = opt(pl, s, "extract", "lang", "--lang");
     if (rc == JF_OK) rc = opt(pl, s, "extract", "threads", "--threads");
+    if (rc == JF_OK && filter_streams(pl)) rc = extract_filters(pl, s);
     if (rc == JF_OK) rc = args_words(pl, s, inputs);
     return rc;
 }
 
-/* filter.<lang> = PROFILE per language; filter.set_<lang> = "rule.key=v ..." */
+/* filter.<lang> = PROFILE per language; filter.set_<lang> = "rule.key=v ...".
+ * A step of its own only with filter.stream = false (else extract filters). */
 static JfStatus plan_filter(Planner *pl, const char *lang, bool *filtered)
 {
     char key[64], name[64], out[4096], in[4096];
     snprintf(key, sizeof key, "filter.%s", lang);
     const char *profile = get(pl, key);
     *filtered = profile != NULL;
-    if (!profile) return JF_OK;
+    if (!profile || filter_streams(pl)) return JF_OK;
     snprintf(name, sizeof name, "filter-%s", lang);
     PipelineStep *s = step_new(pl, name);
     if (!s) return JF_ENOMEM;
@@ -201,14 +256,7 @@ static JfStatus plan_filter(Planner *pl, const char *lang, bool *filtered)
     if (rc == JF_OK) rc = arg(pl, s, "--out");
     if (rc == JF_OK) rc = arg(pl, s, out);
     if (rc == JF_OK) rc = opt(pl, s, "filter", "threads", "--threads");
-    snprintf(key, sizeof key, "filter.set_%s", lang);
-    const char *sets = get(pl, key);
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", sets ? sets : "");
-    for (char *save, *w = strtok_r(buf, " \t", &save); w && rc == JF_OK; w = strtok_r(NULL, " \t", &save)) {
-        rc = arg(pl, s, "--set");
-        if (rc == JF_OK) rc = arg(pl, s, w);
-    }
+    if (rc == JF_OK) rc = filter_sets(pl, s, lang, "--set", "");
     if (rc == JF_OK) rc = arg(pl, s, in);
     return rc;
 }

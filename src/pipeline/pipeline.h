@@ -5,7 +5,8 @@
  * directory's fixed layout:
  *
  *   WORKDIR/extract/{ja,en}/       documents          (jaforge extract)
- *   WORKDIR/filter/<lang>/kept/    filtered documents (jaforge filter)
+ *   WORKDIR/filter/<lang>/kept/    filtered documents (jaforge extract --filter:
+ *                                  streamed; jaforge filter if filter.stream = false)
  *   WORKDIR/dedup/<lang>/          deduplicated       (jaforge dedup)
  *   WORKDIR/tokenizer/             tokenizer.model, tokenizer.json
  *   WORKDIR/shards/<lang>.bin/.idx Megatron datasets  (jaforge shard)

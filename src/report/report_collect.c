@@ -1,5 +1,6 @@
 /* report_collect.c: reads what a work directory holds into ReportData: the
- * statistics of the run databases of DIR/extract, DIR/filter/<lang> and
+ * statistics of the run databases of DIR/extract (with the filter statistics
+ * when filtering streamed there), DIR/filter/<lang> and
  * DIR/dedup/<lang> (tasks "done" only), the documents after dedup (lengths,
  * sources, longest), DIR/blend/plan.json and DIR/train/log.csv. Whatever is
  * missing stays absent; damaged statistics, documents or lines are counted
@@ -84,12 +85,29 @@ static json_t *stats_parse(ReportData *d, const char *status, const char *json)
     return o;
 }
 
+/* One input's filter statistics for language lang. */
+static void filter_add(ReportData *d, const json_t *o, const char *lang)
+{
+    d->has_filter = true;
+    report_table_add(&d->funnel_docs, "filtered", lang, num(o, "kept_docs"));
+    report_table_add(&d->funnel_chars, "filtered", lang, num(o, "kept_chars"));
+    const char *rule;
+    json_t *r;
+    json_object_foreach(json_object_get(o, "rules"), rule, r) {
+        double n = num(r, "docs_first");
+        if (n > 0) report_table_add(&d->rules, rule, lang, n);
+    }
+}
+
+/* Tasks of "extract", or "extract+filter" (filtered as extracted: the
+ * statistics hold each language's filter statistics under "filter"). */
 static int on_extract(void *vctx, const char *stage, const char *input, const char *status,
                       int attempts, double secs, const char *stats)
 {
     (void)input, (void)attempts, (void)secs;
     TaskCtx *c = vctx;
-    json_t *o = strcmp(stage, "extract") ? NULL : stats_parse(c->d, status, stats);
+    bool streamed = !strcmp(stage, "extract+filter");
+    json_t *o = strcmp(stage, "extract") && !streamed ? NULL : stats_parse(c->d, status, stats);
     if (!o) return 0;
     c->d->has_extract = true;
     add_object(&c->d->funnel_docs, json_object_get(o, "kept"), "extracted", NULL);
@@ -98,6 +116,11 @@ static int on_extract(void *vctx, const char *stage, const char *input, const ch
     const json_t *dropped = json_object_get(o, "dropped");
     add_object(&c->d->drops, dropped, NULL, "documents");
     report_table_add(&c->d->langs, "other (dropped)", "documents", num(dropped, "lang_other"));
+    const char *lang;   /* after "extracted": the funnel's rows are in stage order */
+    json_t *f;
+    json_object_foreach(json_object_get(o, "filter"), lang, f) {
+        if (streamed && json_is_object(f)) filter_add(c->d, f, lang);
+    }
     json_decref(o);
     return 0;
 }
@@ -109,15 +132,7 @@ static int on_filter(void *vctx, const char *stage, const char *input, const cha
     TaskCtx *c = vctx;
     json_t *o = strcmp(stage, "filter") ? NULL : stats_parse(c->d, status, stats);
     if (!o) return 0;
-    c->d->has_filter = true;
-    report_table_add(&c->d->funnel_docs, "filtered", c->lang, num(o, "kept_docs"));
-    report_table_add(&c->d->funnel_chars, "filtered", c->lang, num(o, "kept_chars"));
-    const char *rule;
-    json_t *r;
-    json_object_foreach(json_object_get(o, "rules"), rule, r) {
-        double n = num(r, "docs_first");
-        if (n > 0) report_table_add(&c->d->rules, rule, c->lang, n);
-    }
+    filter_add(c->d, o, c->lang);
     json_decref(o);
     return 0;
 }
@@ -381,7 +396,7 @@ static JfStatus train_row(ReportData *d, char **f, int n, const int col[4])
         if (col[s + 1] < 0 || col[s + 1] >= n || !f[col[s + 1]][0]) continue;
         double y = strtod(f[col[s + 1]], &end);
         if (end == f[col[s + 1]] || !isfinite(y)) continue;
-        JfStatus rc = report_series_push(&d->train[s], step, y);
+        JfStatus rc = jf_series_push(&d->train[s], step, y);
         if (rc == JF_ENOMEM) return rc;
     }
     return JF_OK;
@@ -394,7 +409,11 @@ static JfStatus train_read(ReportData *d, const char *workdir)
     snprintf(path, sizeof path, "%s/train/log.csv", workdir);
     FILE *f = fopen(path, "r");
     if (!f) return JF_OK;
-    for (int s = 0; s < 3; s++) snprintf(d->train[s].name, REPORT_NAME_LEN, "%s", NAMES[s]);
+    for (int s = 0; s < 3; s++) {
+        d->train[s].name = d->train[s].key = NAMES[s];
+        d->train[s].sparse = s > 0;   /* validation: every eval_interval steps */
+        d->train[s].limit = REPORT_MAX_POINTS;
+    }
     char *line = NULL, *fields[64];
     size_t cap = 0;
     int col[4] = { -1, -1, -1, -1 };
@@ -426,9 +445,5 @@ JfStatus report_collect(const char *workdir, ReportData *d, JfError *err)
 
 void report_data_free(ReportData *d)
 {
-    for (int s = 0; s < 3; s++) {
-        jf_free(d->train[s].x);
-        jf_free(d->train[s].y);
-        d->train[s].x = d->train[s].y = NULL;
-    }
+    for (int s = 0; s < 3; s++) jf_series_free(&d->train[s]);
 }

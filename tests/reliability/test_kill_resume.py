@@ -13,20 +13,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from jftest import DATA, JAFORGE, check, finish, read_docs, require_data, run, tmpdir  # noqa: E402
+from jftest import (DEMO_OUTPUTS as OUTPUTS, DEMO_RECIPE as RECIPE, DEMO_SETS as SETS,  # noqa: E402
+                    JAFORGE, check, finish, read_docs, require_data, run, tmp_files, tmpdir, train_log)
 
 require_data("warc/sample.warc.gz")
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-RECIPE = os.path.join(ROOT, "pipelines", "demo.conf")
-SETS = ["--set", f"data={DATA}",
-        "--set", "train.set=train.steps=12 train.eval_interval=6 train.eval_batches=2 "
-                 "train.ckpt_interval=4 train.warmup_steps=2 model.vocab_size=4000"]
 work = tmpdir()
 wd = os.path.join(work, "run")      # both runs use the same path (outputs record paths)
-OUTPUTS = ["extract/ja/sample.jsonl.zst", "extract/en/sample.jsonl.zst", "filter/ja/kept/sample.jsonl.zst",
-           "filter/en/kept/sample.jsonl.zst", "dedup/ja/sample.jsonl.zst", "dedup/en/sample.jsonl.zst",
-           "dedup/ja/duplicates.tsv", "tokenizer/tokenizer.model", "tokenizer/tokenizer.json",
-           "shards/ja.bin", "shards/ja.idx", "shards/en.bin", "shards/en.idx", "blend/plan.json"]
 
 t0 = time.time()
 r = run(["run", RECIPE, "--workdir", wd, *SETS])
@@ -62,9 +54,8 @@ for lang in ("ja", "en"):
     h = hashlib.sha256("".join(d["text"] for d in docs).encode()).hexdigest()
     h0 = hashlib.sha256("".join(d["text"] for d in read_docs(os.path.join(ref, "dedup", lang, "sample.jsonl.zst"))).encode()).hexdigest()
     check(h == h0, f"dedup/{lang}: same content hash as the uninterrupted run ({len(ids)} documents)")
-la = [(x.split(",")[0], x.split(",")[1]) for x in open(os.path.join(ref, "train/log.csv")).read().splitlines()]
-lb = [(x.split(",")[0], x.split(",")[1]) for x in open(os.path.join(wd, "train/log.csv")).read().splitlines()]
-check(la == lb, "training log: same steps and losses")
-left = [os.path.join(d, f) for d, _, fs in os.walk(wd) for f in fs if f.endswith(".tmp")]
+check(train_log(os.path.join(ref, "train/log.csv")) == train_log(os.path.join(wd, "train/log.csv")),
+      "training log: same steps and losses")
+left = tmp_files(wd)
 check(not left, f"no temporary file left ({left[:3]})")
 finish()
