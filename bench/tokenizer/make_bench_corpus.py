@@ -10,36 +10,21 @@ Writes OUTDIR/train.txt (all lines but every 20th) and OUTDIR/heldout.txt (every
 line), and prints their sizes. Sources are read in sorted order: the output depends
 only on the data. Does nothing when both files exist."""
 import glob
-import html.parser
 import json
 import os
 import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
+                                "tokenizer"))
+import make_tok_data  # noqa: E402  (the tests' page-to-text parser)
+
 JF, DATA, OUT = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
 
 
-class Text(html.parser.HTMLParser):
-    BREAK = ("p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "pre", "dt", "dd", "title")
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts, self.skip = [], 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
-            self.skip += 1
-        if tag in self.BREAK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style") and self.skip:
-            self.skip -= 1
-
-    def handle_data(self, data):
-        if not self.skip:
-            self.parts.append(data)
+class Text(make_tok_data.Text):
+    BREAK = make_tok_data.Text.BREAK + ("h4",)
 
 
 def clean(text):

@@ -1,6 +1,8 @@
 /* jf_buf.c: growable byte buffer with a cap. */
 #include "jf_buf.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "jf_alloc.h"
@@ -51,3 +53,29 @@ JfStatus jf_buf_append(JfBuf *b, const void *p, size_t n)
 
 JfStatus jf_buf_append_byte(JfBuf *b, uint8_t c) { return jf_buf_append(b, &c, 1); }
 JfStatus jf_buf_append_str(JfBuf *b, const char *s) { return jf_buf_append(b, s, strlen(s)); }
+
+JfStatus jf_buf_vprintf(JfBuf *b, const char *fmt, va_list ap)
+{
+    /* First into the room already there (one pass for most calls), then,
+     * when the text is longer, again into a buffer grown to fit. */
+    size_t room = b->cap - b->len;   /* 0 before the first allocation */
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(room ? (char *)b->data + b->len : NULL, room, fmt, ap);
+    JfStatus rc = n < 0 ? JF_EINTERNAL : jf_buf_reserve(b, (size_t)n);
+    if (rc == JF_OK && (size_t)n >= room)
+        vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, again);
+    va_end(again);
+    if (rc == JF_OK) b->len += (size_t)n;
+    if (b->data) b->data[b->len] = '\0';   /* a failed call may have written past len */
+    return rc;
+}
+
+JfStatus jf_buf_printf(JfBuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    JfStatus rc = jf_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return rc;
+}

@@ -5,6 +5,7 @@
 #ifndef JF_BUF_H
 #define JF_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,5 +26,9 @@ JfStatus jf_buf_reserve(JfBuf *b, size_t extra);
 JfStatus jf_buf_append(JfBuf *b, const void *p, size_t n);
 JfStatus jf_buf_append_byte(JfBuf *b, uint8_t c);
 JfStatus jf_buf_append_str(JfBuf *b, const char *s);
+/* Appends printf-formatted text. @return JF_OK, JF_ETOOBIG, JF_ENOMEM or
+ * JF_EINTERNAL (a format error); on error b's text is unchanged. */
+JfStatus jf_buf_printf(JfBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+JfStatus jf_buf_vprintf(JfBuf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 #endif

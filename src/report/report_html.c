@@ -17,8 +17,8 @@
 static const char CSS[] =
     "body{font-family:sans-serif;margin:24px auto;max-width:820px;color:#222}"
     "h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccc;padding-bottom:4px;"
-    "margin-top:32px}svg.chart{display:block;margin:8px 0;font-size:12px}"
-    "svg text.value{fill:#333}svg text.label{fill:#222}svg text.tick{fill:#555;font-size:11px}"
+    "margin-top:32px}svg{display:block;margin:8px 0;font-size:12px}"
+    "svg text.value{fill:#333}svg text.label{fill:#222}"
     "table{border-collapse:collapse;font-size:13px;margin:8px 0}"
     "td,th{border:1px solid #ccc;padding:2px 8px}td.num{text-align:right}"
     "p.notrun{color:#a33;font-style:italic}p.note{color:#666;font-size:12px}";
@@ -161,15 +161,14 @@ static void section_train(Page *p, const ReportData *d)
 {
     if (!section_begin(p, "training", "Training", d->has_train, "DIR/train/log.csv"))
         return;
-    report_out_puts(p->o, "<h3>Training loss</h3>\n");
-    report_svg_lines(p->o, &d->train[0], 1, "Training loss", "step");
-    report_out_puts(p->o, "<h3>Validation loss per language</h3>\n");
+    report_svg_lines(p->o, &d->train[0], 1, "Training loss", "step", "loss (nats per token)");
     if (d->train[1].n || d->train[2].n)
-        report_svg_lines(p->o, &d->train[1], 2, "Validation loss per language", "step");
+        report_svg_lines(p->o, &d->train[1], 2, "Validation loss per language", "step",
+                         "loss (nats per token)");
     report_out_puts(p->o, "<table><thead><tr><th>series</th><th>points</th><th>first</th>"
                           "<th>last</th></tr></thead><tbody>\n");
     for (size_t s = 0; s < 3; s++) {
-        const ReportSeries *r = &d->train[s];
+        const JfSeries *r = &d->train[s];
         report_out_printf(p->o, "<tr><td>%s</td><td class=\"num\">%zu</td><td class=\"num\">",
                           r->name, r->n);
         report_out_num(p->o, r->n ? r->y[0] : NAN);

@@ -1,5 +1,5 @@
 /* report_int.h: what the report's files share: a sticky-error HTML writer,
- * the small tables and series the charts are drawn from, and the data
+ * the small tables the bar charts are drawn from, and the data
  * collected from a work directory. Private to src/report/. */
 #ifndef JF_REPORT_INT_H
 #define JF_REPORT_INT_H
@@ -10,6 +10,7 @@
 
 #include "jf_buf.h"
 #include "jf_error.h"
+#include "jf_svg.h"
 
 #define REPORT_MAX_ROWS 48
 #define REPORT_MAX_COLS 6
@@ -44,20 +45,13 @@ void report_table_add(ReportTable *t, const char *row, const char *col, double v
 int  report_table_col(ReportTable *t, const char *col);   /* finds or adds; -1 when full */
 int  report_table_row(ReportTable *t, const char *row);
 
-typedef struct {
-    char    name[REPORT_NAME_LEN];
-    size_t  n, cap;
-    double *x, *y;            /* owned (jf_malloc) */
-} ReportSeries;
-
-JfStatus report_series_push(ReportSeries *s, double x, double y);
-
 /* Horizontal grouped bars: one group per row, one bar per column, the
  * number written after each bar. */
 void report_svg_bars(ReportOut *o, const ReportTable *t, const char *title);
-/* Lines of y against x, with axes, ticks and a legend. */
-void report_svg_lines(ReportOut *o, const ReportSeries *s, size_t n, const char *title,
-                      const char *xlabel);
+/* Lines of y against x, with axes, ticks and a legend: jf_svg_lines, the
+ * chart of OUT/loss.svg. */
+void report_svg_lines(ReportOut *o, const JfSeries *s, size_t n, const char *title,
+                      const char *xlabel, const char *ylabel);
 /* The table as an HTML <table>. */
 void report_html_table(ReportOut *o, const ReportTable *t, const char *corner);
 
@@ -81,7 +75,7 @@ typedef struct {
     double      doc_chars[REPORT_MAX_COLS];  /* characters after dedup, per langs column */
     ReportDoc   top[REPORT_TOP_DOCS];        /* longest documents after dedup */
     size_t      ntop;
-    ReportSeries train[3];                   /* loss, val_loss_ja, val_loss_en */
+    JfSeries    train[3];                    /* loss, val_loss_ja, val_loss_en */
     uint64_t    documents, bad;
 } ReportData;
 

@@ -1,10 +1,12 @@
 /* tok_chart.c: the SVG bar chart of `tokenizer stats --chart` (see
- * tok_chart.h). Sizes are SVG user units (pixels at 100 % zoom). */
+ * tok_chart.h). Sizes are SVG user units (pixels at 100 % zoom); the colours
+ * are jaforge's chart palette (jf_svg.h). */
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "jf_svg.h"
 #include "sp_model_int.h"
 #include "tok_chart.h"
 
@@ -17,10 +19,6 @@
 #define CH_CHAR_W    7.0     /* rough width of a character at 12 px */
 #define CH_LABEL_MAX 48      /* characters of a name shown; longer ones keep their end */
 #define CH_MAX_MODELS 64
-
-static const char *const COLORS[] = { "#3b6fb6", "#e07b39", "#4e9a55", "#b64b6e", "#7b62b3",
-                                      "#8a8a8a", "#c9a227", "#2a9d9f" };
-#define NCOLORS (sizeof COLORS / sizeof COLORS[0])
 
 static size_t utf8_count(const char *s)
 {
@@ -92,7 +90,7 @@ static void draw(FILE *f, const TokChart *c)
     for (size_t m = 0; m < c->n_models; m++) {
         double y = CH_TITLE_H + CH_LEGEND_H * (double)m;
         fprintf(f, "<rect class=\"legend\" x=\"10\" y=\"%.0f\" width=\"12\" height=\"12\" "
-                   "fill=\"%s\"/><text x=\"28\" y=\"%.0f\">", y, COLORS[m % NCOLORS], y + 10);
+                   "fill=\"%s\"/><text x=\"28\" y=\"%.0f\">", y, jf_svg_color(m), y + 10);
         esc(f, c->models[m], 100);
         fputs("</text>\n", f);
     }
@@ -113,7 +111,7 @@ static void draw(FILE *f, const TokChart *c)
             double y = y0 + (double)m * CH_BAR_H;
             fprintf(f, "<rect class=\"bar\" data-set=\"%zu\" data-model=\"%zu\" data-value=\"%.6f\" "
                        "x=\"%.1f\" y=\"%.1f\" width=\"%.3f\" height=\"%.0f\" fill=\"%s\"><title>",
-                    s, m, v, x0, y, w, CH_BAR_H - 2, COLORS[m % NCOLORS]);
+                    s, m, v, x0, y, w, CH_BAR_H - 2, jf_svg_color(m));
             esc(f, c->models[m], 0);
             fputs(", ", f);
             esc(f, c->sets[s], 0);

@@ -197,8 +197,9 @@ static JfStatus file_commit(FILE *f, const char *tmp, const char *path, JfError 
     bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
+        int why = errno;   /* remove may change it */
         remove(tmp);
-        return jf_error_set(err, JF_EIO, path, JF_OFFSET_UNKNOWN, "write: %s", strerror(errno));
+        return jf_error_set(err, JF_EIO, path, JF_OFFSET_UNKNOWN, "write: %s", strerror(why));
     }
     return JF_OK;
 }
@@ -215,6 +216,7 @@ static JfStatus optim_write_zero(const Trainer *t, const char *path, JfError *er
     FILE *f = NULL;
     float *buf = NULL;
     bool ok = true;
+    int why = 0;   /* errno of the failed fopen or fwrite (MPI may change errno since) */
     if (t->rank == 0) {
         f = fopen(tmp, "wb");
         buf = jf_malloc(P * sizeof *buf);
@@ -225,19 +227,20 @@ static JfStatus optim_write_zero(const Trainer *t, const char *path, JfError *er
             return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "optimizer gather");
         }
         ok = f && fwrite("JFOPTIM1", 1, 8, f) == 8 && fwrite(hdr, sizeof hdr, 1, f) == 1;
+        if (!ok) why = errno;
     }
     float *parts[2] = { t->sh_m, t->sh_v };
     for (int k = 0; k < 2; k++) {
         MPI_Gatherv(parts[k], (int)t->sh_n, MPI_FLOAT, buf, t->counts, t->displs, MPI_FLOAT, 0,
                     MPI_COMM_WORLD);
-        if (t->rank == 0 && ok) ok = fwrite(buf, sizeof *buf, P, f) == P;
+        if (t->rank == 0 && ok && !(ok = fwrite(buf, sizeof *buf, P, f) == P)) why = errno;
     }
     jf_free(buf);
     if (t->rank != 0) return JF_OK;
     if (!ok) {
         if (f) fclose(f);
         remove(tmp);
-        return jf_error_set(err, JF_EIO, tmp, JF_OFFSET_UNKNOWN, "write failed");
+        return jf_error_set(err, JF_EIO, tmp, JF_OFFSET_UNKNOWN, "write failed: %s", strerror(why));
     }
     return file_commit(f, tmp, path, err);
 }
@@ -255,9 +258,10 @@ static JfStatus optim_write(const Trainer *t, const char *path, JfError *err)
              fwrite(t->m.adam_v, sizeof(float), t->m.num_params, f) == t->m.num_params;
     }
     if (!ok) {
+        int why = errno;   /* of the failed fwrite, before fclose and remove */
         fclose(f);
         remove(tmp);
-        return jf_error_set(err, JF_EIO, tmp, JF_OFFSET_UNKNOWN, "write failed");
+        return jf_error_set(err, JF_EIO, tmp, JF_OFFSET_UNKNOWN, "write failed: %s", strerror(why));
     }
     return file_commit(f, tmp, path, err);
 }

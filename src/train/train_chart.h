@@ -15,8 +15,9 @@
 #include <stddef.h>
 
 #include "jf_error.h"
+#include "jf_svg.h"
 
-#define TRAIN_CHART_MAX_POINTS 2000
+#define TRAIN_CHART_MAX_POINTS JF_SVG_MAX_POINTS
 
 typedef struct {
     size_t rows;      /* rows drawn */

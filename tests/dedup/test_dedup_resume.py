@@ -20,13 +20,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from jftest import DATA, JAFORGE, check, finish, read_docs, require_data, run, tmpdir
+from jftest import JAFORGE, check, extract_sample, finish, read_docs, run, tmpdir
 
-require_data("warc/sample.warc.gz")
 work = tmpdir()
-ext = os.path.join(work, "ext")
-r = run(["extract", "-q", "--out", ext, os.path.join(DATA, "warc/sample.warc.gz")])
-check(r.returncode == 0, f"extract exit 0 ({r.stderr[-300:]})")
+ext = extract_sample(work)
 ja = read_docs(os.path.join(ext, "ja", "sample.jsonl.zst"))
 
 

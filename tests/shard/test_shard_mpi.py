@@ -9,24 +9,16 @@ not a hang. Exit 77: no mpirun."""
 import filecmp
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from jftest import DATA, JAFORGE, check, finish, read_docs, require_data, run, tmpdir  # noqa: E402
+from jftest import JAFORGE, check, extract_sample, finish, mpirun, read_docs, run, tmpdir  # noqa: E402
 
-MPIRUN = shutil.which("mpirun")
-if not MPIRUN:
-    print("mpirun not found: skipped")
-    sys.exit(77)
-MPI = [MPIRUN, "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-n"]
+MPI = mpirun()
 
-require_data("warc/sample.warc.gz")
 work = tmpdir()
-ext = os.path.join(work, "ext")
-r = run(["extract", "-q", "--out", ext, os.path.join(DATA, "warc/sample.warc.gz")])
-check(r.returncode == 0, f"extract exit 0 ({r.stderr[-300:]})")
+ext = extract_sample(work)
 ja = read_docs(os.path.join(ext, "ja", "sample.jsonl.zst"))
 en = read_docs(os.path.join(ext, "en", "sample.jsonl.zst"))
 

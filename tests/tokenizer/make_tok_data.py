@@ -19,10 +19,12 @@ import os
 import subprocess
 import sys
 
-OUT, DATA = sys.argv[1], sys.argv[2]
-
 
 class Text(html.parser.HTMLParser):
+    """The text of an HTML page, a line break at each block tag (BREAK);
+    script and style left out. bench/tokenizer/make_bench_corpus.py uses it."""
+    BREAK = ("p", "br", "div", "li", "tr", "h1", "h2", "h3", "pre", "dt", "dd", "title")
+
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.parts = []
@@ -31,7 +33,7 @@ class Text(html.parser.HTMLParser):
     def handle_starttag(self, tag, attrs):
         if tag in ("script", "style"):
             self.skip += 1
-        if tag in ("p", "br", "div", "li", "tr", "h1", "h2", "h3", "pre", "dt", "dd", "title"):
+        if tag in self.BREAK:
             self.parts.append("\n")
 
     def handle_endtag(self, tag):
@@ -126,4 +128,6 @@ def main():
     open(os.path.join(OUT, ".done"), "w").close()
 
 
-main()
+if __name__ == "__main__":   # imported by bench/tokenizer/make_bench_corpus.py for Text
+    OUT, DATA = sys.argv[1], sys.argv[2]
+    main()

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "../common/svg_check.h"
 #include "train_chart.h"
 #include "train_fixture.h"
 
@@ -40,26 +41,6 @@ static char *slurp(const char *path)
     return buf;
 }
 
-/* Points in the polyline of class cls. */
-static int points_of(const char *text, const char *cls)
-{
-    char key[64];
-    snprintf(key, sizeof key, "<polyline class=\"%s\"", cls);
-    const char *p = strstr(text, key);
-    if (!p) return -1;
-    p = strstr(p, "points=\"") + 8;
-    int n = 0;
-    for (; *p != '"'; p++) n += *p == ',';
-    return n;
-}
-
-static int count(const char *text, const char *what)
-{
-    int n = 0;
-    for (const char *p = text; (p = strstr(p, what)); p++) n++;
-    return n;
-}
-
 static void chart_1_languages(void **state)
 {
     (void)state;
@@ -80,11 +61,11 @@ static void chart_1_languages(void **state)
     assert_true(!strncmp(t, "<svg ", 5));
     assert_non_null(strstr(t, "</svg>"));
     assert_non_null(strstr(t, "run &lt;a&amp;b&gt;"));
-    assert_int_equal(points_of(t, "loss"), 4);
-    assert_int_equal(points_of(t, "val_loss_ja"), 2);
-    assert_int_equal(points_of(t, "val_loss_en"), 2);
-    assert_int_equal(points_of(t, "val_loss"), -1);   /* languages drawn instead */
-    assert_int_equal(count(t, "<circle"), 4);
+    assert_int_equal(svg_points_of(t, "loss"), 4);
+    assert_int_equal(svg_points_of(t, "val_loss_ja"), 2);
+    assert_int_equal(svg_points_of(t, "val_loss_en"), 2);
+    assert_int_equal(svg_points_of(t, "val_loss"), -1);   /* languages drawn instead */
+    assert_int_equal(svg_count(t, "<circle"), 4);
     assert_non_null(strstr(t, "training loss (last 2.5)"));
     assert_non_null(strstr(t, "val_loss_en (last 2.7)"));
     char tmp[320];
@@ -108,10 +89,10 @@ static void chart_2_long_plain(void **state)
     assert_int_equal(info.rows, 5001);
     assert_int_equal(info.series, 2);
     char *t = slurp(svg);
-    int n = points_of(t, "loss");
+    int n = svg_points_of(t, "loss");
     print_message("5001 steps drawn as %d points\n", n);
     assert_true(n >= TRAIN_CHART_MAX_POINTS / 2 && n <= TRAIN_CHART_MAX_POINTS + 1);
-    assert_int_equal(points_of(t, "val_loss"), 5);
+    assert_int_equal(svg_points_of(t, "val_loss"), 5);
     assert_non_null(strstr(t, ">step<"));
 }
 
