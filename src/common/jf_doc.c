@@ -177,49 +177,19 @@ static int scan_field_meta(JfJsonScan *s, ScanDoc *sd)
     return sd->meta ? 1 : 0;
 }
 
-/* One "key": value member. @return 1, 0 when unsure, -1 out of memory. */
-static int scan_member(JfJsonScan *s, ScanDoc *sd)
+/* One known member's value. @return 1, 0 when unsure, -1 out of memory. */
+static int scan_member(void *ctx, JfJsonScan *s, int f)
 {
-    size_t klen;
-    if (s->p >= s->e || *s->p++ != '"') return 0;
-    const uint8_t *k0 = s->p;
-    s->nul = false;
-    if (!jf_json_scan_string(s, NULL, 0, NULL, &klen, NULL) || s->nul) return 0;
-    int f = F_OTHER;
-    /* an escaped key decodes longer than it is written: only plain keys are ours */
-    if ((size_t)(s->p - 1 - k0) == klen)
-        for (int i = 0; i < F_OTHER; i++)
-            if (strlen(FIELD[i]) == klen && !memcmp(FIELD[i], k0, klen)) f = i;
-    if (f != F_OTHER && sd->seen[f]) return 0;   /* jansson keeps the last one */
-    if (f != F_OTHER) sd->seen[f] = true;
-    jf_json_skip_ws(s);
-    if (s->p >= s->e || *s->p++ != ':') return 0;
-    jf_json_skip_ws(s);
-    if (f == F_OTHER) return jf_json_scan_value(s) ? 1 : 0;
-    if (f == F_META) return scan_field_meta(s, sd);
-    return scan_field_string(s, sd, f);
+    ScanDoc *sd = ctx;
+    return f == F_META ? scan_field_meta(s, sd) : scan_field_string(s, sd, f);
 }
 
 /* The direct path over a whole line. @return 1 (sd filled), 0 unsure, -1 out of memory. */
 static int scan_doc(const char *line, size_t len, ScanDoc *sd)
 {
     JfJsonScan s = { (const uint8_t *)line, (const uint8_t *)line + len, 1, false };
-    jf_json_skip_ws(&s);
-    if (s.p >= s.e || *s.p++ != '{') return 0;
-    jf_json_skip_ws(&s);
-    if (s.p < s.e && *s.p == '}') return 0;   /* {}: no id, jansson's message */
-    for (;;) {
-        int r = scan_member(&s, sd);
-        if (r <= 0) return r;
-        jf_json_skip_ws(&s);
-        if (s.p >= s.e) return 0;
-        uint8_t c = *s.p++;
-        if (c == '}') break;
-        if (c != ',') return 0;
-        jf_json_skip_ws(&s);
-    }
-    jf_json_skip_ws(&s);
-    return s.p == s.e && sd->seen[F_ID] && sd->seen[F_TEXT] ? 1 : 0;
+    int r = jf_json_scan_object(&s, FIELD, F_OTHER, sd->seen, scan_member, sd);
+    return r <= 0 ? r : sd->seen[F_ID] && sd->seen[F_TEXT] ? 1 : 0;
 }
 
 JfStatus jf_doc_from_json(JfDoc *d, const char *line, size_t len, JfError *err)

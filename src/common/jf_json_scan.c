@@ -244,3 +244,49 @@ bool jf_json_scan_value(JfJsonScan *s)
     default: return scan_number(s);
     }
 }
+
+/* The key of a member, s->p at its opening quote: its index in keys, -1 for
+ * any other. Compared decoded, so "\u0069d" is "id", as jansson reads it.
+ * @return false when unsure (bad string, or a \u0000 that jansson refuses). */
+static bool scan_key(JfJsonScan *s, const char *const *keys, int nkeys, int *key)
+{
+    enum { KEY_CAP = 32 };   /* longer keys are nobody's */
+    uint8_t kb[KEY_CAP];
+    size_t kept, len;
+    if (s->p >= s->e || *s->p++ != '"') return false;
+    s->nul = false;
+    if (!jf_json_scan_string(s, kb, sizeof kb, &kept, &len, NULL) || s->nul) return false;
+    *key = -1;
+    for (int i = 0; kept == len && i < nkeys; i++)
+        if (strlen(keys[i]) == len && !memcmp(keys[i], kb, len)) *key = i;
+    return true;
+}
+
+int jf_json_scan_object(JfJsonScan *s, const char *const *keys, int nkeys, bool *seen,
+                        JfJsonMemberFn *fn, void *ctx)
+{
+    jf_json_skip_ws(s);
+    if (s->p >= s->e || *s->p++ != '{') return 0;
+    jf_json_skip_ws(s);
+    if (s->p < s->e && *s->p == '}') s->p++;
+    else
+        for (;;) {
+            int key;
+            if (!scan_key(s, keys, nkeys, &key)) return 0;
+            if (key >= 0 && seen[key]) return 0;   /* jansson keeps the last one */
+            if (key >= 0) seen[key] = true;
+            jf_json_skip_ws(s);
+            if (s->p >= s->e || *s->p++ != ':') return 0;
+            jf_json_skip_ws(s);
+            int r = key >= 0 ? fn(ctx, s, key) : jf_json_scan_value(s) ? 1 : 0;
+            if (r <= 0) return r;
+            jf_json_skip_ws(s);
+            if (s->p >= s->e) return 0;
+            uint8_t c = *s->p++;
+            if (c == '}') break;
+            if (c != ',') return 0;
+            jf_json_skip_ws(s);
+        }
+    jf_json_skip_ws(s);
+    return s->p == s->e ? 1 : 0;
+}

@@ -42,4 +42,16 @@ bool jf_json_scan_literal(JfJsonScan *s, const char *lit, size_t n);
 /* Any value at s->p (no leading white space), validated, not kept. */
 bool jf_json_scan_value(JfJsonScan *s);
 
+/* Reads a member's value for key index key (s->p at the value); must consume
+ * it. @return 1, 0 when unsure, -1 out of memory. */
+typedef int JfJsonMemberFn(void *ctx, JfJsonScan *s, int key);
+
+/* An object that is the whole of what s holds (white space around it
+ * allowed). Members whose key is one of keys[0..nkeys-1] go to fn with its
+ * index (seen[i] set; the caller zeroes seen), the others are skipped. A
+ * known key twice is unsure: jansson keeps the last one.
+ * @return 1, 0 when unsure, -1 out of memory (from fn). */
+int jf_json_scan_object(JfJsonScan *s, const char *const *keys, int nkeys, bool *seen,
+                        JfJsonMemberFn *fn, void *ctx);
+
 #endif

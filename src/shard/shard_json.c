@@ -9,16 +9,9 @@
 
 #include "jf_json_scan.h"
 
-typedef enum { K_OTHER, K_ID, K_TEXT, K_LANG, K_LANGUAGE, K_SOURCE, K_URL, K_CREATED, K_COUNT } Key;
-
-static Key key_of(const uint8_t *k, size_t n)
-{
-    static const char *const NAME[K_COUNT] = { "", "id", "text", "lang", "language", "source",
-                                               "url", "created" };
-    for (int i = 1; i < K_COUNT; i++)
-        if (strlen(NAME[i]) == n && !memcmp(NAME[i], k, n)) return (Key)i;
-    return K_OTHER;
-}
+typedef enum { K_ID, K_TEXT, K_LANG, K_LANGUAGE, K_SOURCE, K_URL, K_CREATED, K_COUNT } Key;
+static const char *const KEY_NAME[K_COUNT] = { "id", "text", "lang", "language", "source", "url",
+                                               "created" };
 
 /* A short string value (lang, source) into out, cut to SHARD_JSON_NAME_MAX
  * bytes; null leaves out empty. */
@@ -50,20 +43,28 @@ static int scan_text(JfJsonScan *s, JfBuf *buf, ShardJsonDoc *d)
     return 1;
 }
 
-/* One member's value, by key. @return 1, 0 when unsure, -1 out of memory. */
-static int scan_member(JfJsonScan *s, Key k, JfBuf *buf, ShardJsonDoc *d, char *language)
+/* What the member reader fills. */
+typedef struct {
+    JfBuf        *buf;
+    ShardJsonDoc *d;
+    char          language[SHARD_JSON_NAME_MAX + 1];
+} ScanCtx;
+
+/* One known member's value. @return 1, 0 when unsure, -1 out of memory. */
+static int scan_member(void *ctx, JfJsonScan *s, int k)
 {
+    ScanCtx *c = ctx;
     size_t len;
     bool str_or_null = s->p < s->e && (*s->p == '"' || *s->p == 'n');
-    switch (k) {
-    case K_TEXT: return scan_text(s, buf, d);
+    switch ((Key)k) {
+    case K_TEXT: return scan_text(s, c->buf, c->d);
     case K_ID:
         if (s->p >= s->e || *s->p != '"') return 0;
         s->p++;
         return jf_json_scan_string(s, NULL, 0, NULL, &len, NULL);
-    case K_LANG: return scan_name(s, d->lang);
-    case K_SOURCE: return scan_name(s, d->source);
-    case K_LANGUAGE: return str_or_null ? scan_name(s, language) : jf_json_scan_value(s);
+    case K_LANG: return scan_name(s, c->d->lang);
+    case K_SOURCE: return scan_name(s, c->d->source);
+    case K_LANGUAGE: return str_or_null ? scan_name(s, c->language) : jf_json_scan_value(s);
     case K_URL: case K_CREATED: return str_or_null && jf_json_scan_value(s);
     default: return jf_json_scan_value(s);
     }
@@ -75,35 +76,12 @@ static int scan_doc(const char *line, size_t len, JfBuf *buf, ShardJsonDoc *d)
 {
     JfJsonScan s = { (const uint8_t *)line, (const uint8_t *)line + len, 1, 0 };
     bool seen[K_COUNT] = { false };
-    char language[SHARD_JSON_NAME_MAX + 1] = "";
+    ScanCtx c = { buf, d, "" };
     d->lang[0] = d->source[0] = 0;
-    jf_json_skip_ws(&s);
-    if (s.p >= s.e || *s.p++ != '{') return 0;
-    jf_json_skip_ws(&s);
-    for (;;) {
-        uint8_t kb[16];
-        size_t kept, klen;
-        if (s.p >= s.e || *s.p++ != '"') return 0;
-        s.nul = 0;
-        if (!jf_json_scan_string(&s, kb, sizeof kb, &kept, &klen, NULL) || s.nul) return 0;
-        Key k = kept == klen ? key_of(kb, klen) : K_OTHER;
-        if (k != K_OTHER && seen[k]) return 0;      /* jansson keeps the last one */
-        seen[k] = true;
-        jf_json_skip_ws(&s);
-        if (s.p >= s.e || *s.p++ != ':') return 0;
-        jf_json_skip_ws(&s);
-        int r = scan_member(&s, k, buf, d, language);
-        if (r <= 0) return r;
-        jf_json_skip_ws(&s);
-        if (s.p >= s.e) return 0;
-        uint8_t c = *s.p++;
-        if (c == '}') break;
-        if (c != ',') return 0;
-        jf_json_skip_ws(&s);
-    }
-    jf_json_skip_ws(&s);
-    if (s.p != s.e || !seen[K_ID] || !seen[K_TEXT]) return 0;
-    if (!d->lang[0]) memcpy(d->lang, language, sizeof d->lang);
+    int r = jf_json_scan_object(&s, KEY_NAME, K_COUNT, seen, scan_member, &c);
+    if (r <= 0) return r;
+    if (!seen[K_ID] || !seen[K_TEXT]) return 0;
+    if (!d->lang[0]) memcpy(d->lang, c.language, sizeof d->lang);
     return 1;
 }
 

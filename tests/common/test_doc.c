@@ -335,6 +335,8 @@ static void json_paths_agree_on_reading(void **state)
         "{\"id\":\"a\",\"text\":\"t\",\"extra\":{\"x\":[1,2,{\"y\":\"\\u0041\"}]},\"n\":-0.5E+2}",
         "{\"id\":\"a\",\"text\":\"t\",\"text\":\"u\"}",             /* duplicate: the last */
         "{\"id\":\"a\",\"te\\u0078t\":\"t\"}",                      /* escaped key */
+        "{\"id\":\"a\",\"text\":\"t\",\"te\\u0078t\":\"u\"}",     /* the same key escaped: the last */
+        "{\"\\u0069d\":\"b\",\"id\":\"a\",\"text\":\"t\"}",
         "{\"id\":\"a\",\"text\":\"t\",\"k\\u0000\":1}",             /* NUL in a key */
         "{\"id\":\"a\",\"text\":\"\\ud800\"}",                      /* lone surrogate */
         "{\"id\":\"a\",\"text\":\"\\udc00\\ud800\"}",
