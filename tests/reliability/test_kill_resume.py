@@ -1,5 +1,6 @@
-"""test_kill_resume.py: the demo recipe killed with SIGKILL at twelve points
-spread over every stage, resumed after each kill, ends with outputs
+"""test_kill_resume.py: the demo recipe killed with SIGKILL at twelve points or
+more, at least once inside every step that lasts 0.15 s or more (extract with
+its filters, dedup, tokenizer, shards, training), resumed after each kill, ends with outputs
 byte-identical to an uninterrupted run; document counts and content hashes
 show nothing lost or duplicated."""
 import filecmp
@@ -8,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -27,19 +29,70 @@ check(r.returncode == 0, f"uninterrupted run ({r.stderr[-300:]})")
 ref = os.path.join(work, "ref")
 os.rename(wd, ref)
 
-# Each try is killed after 1/16 of the uninterrupted run's time and the next
-# one resumes it, so the twelve kills fall one after the other through the stages.
-kills = 0
-for at in [total / 16] * 12:
+def step_rows(db):
+    """(step name, status, started, duration) of a run database's steps, in order."""
+    if not os.path.exists(db):
+        return []
+    con = sqlite3.connect(db, timeout=5)
+    try:
+        rows = con.execute("SELECT inputs.path, tasks.status, tasks.started, tasks.duration_s FROM tasks "
+                           "JOIN inputs ON inputs.id = tasks.input_id WHERE stage = 'run' ORDER BY tasks.id").fetchall()
+    except sqlite3.Error:
+        rows = []
+    con.close()
+    return [(os.path.basename(p)[:-len(".args")], st, t0 or 0, d or 0) for p, st, t0, d in rows]
+
+
+def running_since(t_try):
+    """The step of this try running now (or at the kill), else None."""
+    for name, st, started, _ in step_rows(os.path.join(wd, "jaforge.db")):
+        if st == "running" and started >= t_try:
+            return name
+    return None
+
+
+def try_once(step=None, frac=0.5, at=None):
+    """One try, killed part-way through step (frac of its reference time after
+    it begins) or after at seconds. @return the step it was killed in, or None."""
+    t_try = time.time()
     p = subprocess.Popen([JAFORGE, "run", RECIPE, "--workdir", wd, *SETS],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + at
+    deadline = t_try + (at if at is not None else 120)
+    while step and p.poll() is None and time.time() < deadline and running_since(t_try) != step:
+        time.sleep(0.003)
+    if step:
+        deadline = time.time() + frac * ref_time[step]
     while time.time() < deadline and p.poll() is None:
-        time.sleep(0.005)
-    if p.poll() is None:
-        os.killpg(p.pid, signal.SIGKILL)
-        kills += 1
+        time.sleep(0.003)
+    if p.poll() is not None:
+        return None
+    os.killpg(p.pid, signal.SIGKILL)
     p.wait()
+    return running_since(t_try)
+
+
+# A kill inside every step that lasts long enough to be caught (at its start,
+# middle or end, in turn), each try resuming the one before; then more at
+# 1/16 of the run's time until there have been twelve.
+ref_time = {name: d for name, _, _, d in step_rows(os.path.join(ref, "jaforge.db"))}
+long_steps = [n for n, d in ref_time.items() if d >= 0.15]
+killed_in = []
+for i, step in enumerate(long_steps):
+    for attempt in range(4):      # a loaded machine may finish the step first: sooner next time
+        k = try_once(step, frac=(0.1, 0.5, 0.8)[i % 3] / (1 + 2 * attempt))
+        if k:
+            killed_in.append(k)
+        if k == step:
+            break
+while len(killed_in) < 12:
+    k = try_once(at=total / 16)
+    killed_in.append(k or "?")
+    if not k and len(killed_in) > 40:
+        break
+kills = len([k for k in killed_in if k != "?"])
+missed = [s for s in long_steps if s not in killed_in]
+check(not missed, f"killed inside every step longer than 0.15 s ({', '.join(long_steps)}; missed {missed})")
+print(f"kills: {killed_in}")
 check(kills >= 10, f"killed at least 10 times part-way ({kills})")
 r = run(["run", RECIPE, "--workdir", wd, *SETS])
 check(r.returncode == 0, f"final resume ({r.stderr[-300:]})")
