@@ -80,7 +80,7 @@ static void usage(FILE *f)
         "stats: characters per token and fallback rates of models on text (see stats --help).\n"
         "\n"
         "encode/decode options:\n"
-        "  --model MODEL           a SentencePiece tokenizer.model (BPE, identity normalizer)\n"
+        "  --model MODEL           a SentencePiece tokenizer.model (BPE; identity or NFKC rules)\n"
         "  --output-format FORMAT  id (default) or piece (encode only)\n"
         "  -j, --threads N         lines encoded at once (default 1)\n"
         "  -h, --help              this text\n");
@@ -357,6 +357,23 @@ out_model:
 
 /* ---- train ---- */
 
+/* The sampling options of train and extend (spm_train's input_sentence_size
+ * and shuffle_input_sentence; see bpe_count.h). */
+#define SAMPLE_HELP(what) \
+    "  --input-sentence-size N   learn from a sample of N " what " (suffix k, M:\n" \
+    "                            thousands, millions; 0: all, the default)\n" \
+    "  --input-sentence-bytes B  and at most B bytes of them (suffix K, M, G: KiB, MiB,\n" \
+    "                            GiB; 0: no cap); memory then holds the sample\n" \
+    "  --no-shuffle-input-sentence  the first N " what ", not a uniform random sample\n" \
+    "  --seed S                  seed of the random sample (0): same seed, same model\n"
+
+enum { O_SAMPLE_SIZE = 512, O_SAMPLE_BYTES, O_SAMPLE_FIRST, O_SAMPLE_SEED };
+#define SAMPLE_LONG_OPTIONS \
+    { "input-sentence-size", required_argument, 0, O_SAMPLE_SIZE }, \
+    { "input-sentence-bytes", required_argument, 0, O_SAMPLE_BYTES }, \
+    { "no-shuffle-input-sentence", no_argument, 0, O_SAMPLE_FIRST }, \
+    { "seed", required_argument, 0, O_SAMPLE_SEED }
+
 static void train_usage(FILE *f)
 {
     fprintf(f,
@@ -382,6 +399,7 @@ static void train_usage(FILE *f)
         "                            mecab (also at every MeCab morpheme, ipadic-utf8)\n"
         "  -j, --threads N           threads cutting the text into words (default: all\n"
         "                            cores); the model is the same for any N\n"
+        SAMPLE_HELP("sentences")
         "  -q, --quiet               no progress\n"
         "  -h, --help                this text\n");
 }
@@ -393,6 +411,41 @@ typedef struct {
     const char    **user_list;
     bool            quiet;
 } TrainArgs;
+
+/* A count with an optional suffix (k or K, M, G: unit, unit^2, unit^3).
+ * @return 0, or -1 after saying why. */
+static int count_parse(const char *s, const char *name, uint64_t unit, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    uint64_t mul = 1;
+    if (end != s && *end && !end[1]) {
+        const char *suf = strchr("kKMG", *end);
+        if (suf) {
+            for (int i = *end == 'M' ? 2 : *end == 'G' ? 3 : 1; i > 0; i--) mul *= unit;
+            end++;
+        }
+    }
+    if (end == s || *end || errno || s[0] == '-' || (mul > 1 && v > UINT64_MAX / mul)) {
+        cli_errorf("--%s: not a number: '%s'", name, s);
+        return -1;
+    }
+    *out = (uint64_t)v * mul;
+    return 0;
+}
+
+/* One of the SAMPLE_LONG_OPTIONS. @return 0, or -1 after saying why. */
+static int sample_parse(int c, const char *arg, uint64_t *size, uint64_t *bytes, bool *shuffle,
+                        uint64_t *seed)
+{
+    switch (c) {
+    case O_SAMPLE_SIZE: return count_parse(arg, "input-sentence-size", 1000, size);
+    case O_SAMPLE_BYTES: return count_parse(arg, "input-sentence-bytes", 1024, bytes);
+    case O_SAMPLE_FIRST: *shuffle = false; return 0;
+    default: return cli_parse_u64(arg, "--seed", seed);
+    }
+}
 
 /* Default -j of train and extend: every online core. */
 static int32_t cores(void)
@@ -440,6 +493,7 @@ static int train_parse(int argc, char **argv, TrainArgs *a)
         { "user-defined-symbols", required_argument, 0, O_USER },
         { "pretokenize", required_argument, 0, O_PRETOK },
         { "threads", required_argument, 0, 'j' },
+        SAMPLE_LONG_OPTIONS,
         { "quiet", no_argument, 0, 'q' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
@@ -477,6 +531,11 @@ static int train_parse(int argc, char **argv, TrainArgs *a)
             break;
         case 'j':
             if (threads_parse(optarg, &a->opt.threads) != 0) return -1;
+            break;
+        case O_SAMPLE_SIZE: case O_SAMPLE_BYTES: case O_SAMPLE_FIRST: case O_SAMPLE_SEED:
+            if (sample_parse(c, optarg, &a->opt.input_sentence_size, &a->opt.input_sentence_bytes,
+                             &a->opt.shuffle_input_sentence, &a->opt.seed) != 0)
+                return -1;
             break;
         case O_NOBYTE: a->opt.byte_fallback = false; break;
         case O_NODIGIT: a->opt.split_digits = false; break;
@@ -578,9 +637,11 @@ static JfStatus feed_file(const char *path, TextSink sink, void *ctx, uint64_t *
     return rc;
 }
 
+/* JF_DONE once a first-sentences sample is complete: reading stops. */
 static JfStatus train_sink(void *ctx, const char *text, size_t len, JfError *err)
 {
-    return bpe_trainer_add_text(ctx, text, len, err);
+    JfStatus rc = bpe_trainer_add_text(ctx, text, len, err);
+    return rc == JF_OK && bpe_trainer_sample_full(ctx) ? JF_DONE : rc;
 }
 
 static JfStatus train_feed(BpeTrainer *t, const char *path, uint64_t *docs, uint64_t *bad,
@@ -614,7 +675,9 @@ static int cli_train(int argc, char **argv)
     cli_progress_start(&prog, "tokenizer train", "files", files.count, a.quiet);
     uint64_t docs = 0, bad = 0;
     for (size_t i = 0; i < files.count; i++) {
-        if (train_feed(t, files.paths[i], &docs, &bad, &err) != JF_OK) goto out_err;
+        JfStatus frc = train_feed(t, files.paths[i], &docs, &bad, &err);
+        if (frc == JF_DONE) break;   /* the first sentences are all in */
+        if (frc != JF_OK) goto out_err;
         cli_progress_update(&prog, i + 1, files.paths[i]);
     }
     cli_progress_finish(&prog, "read");
@@ -632,6 +695,11 @@ static int cli_train(int argc, char **argv)
     size_t merges = 0;
     if (hf_export_write(m, a.out, &merges, &err) != JF_OK) goto out_err;
     const BpeTrainStats *st = bpe_trainer_stats(t);
+    if (!a.quiet && (a.opt.input_sentence_size || a.opt.input_sentence_bytes))
+        fprintf(stderr, "tokenizer train: sample of %llu sentences (%llu bytes) of %llu read, %s\n",
+                (unsigned long long)st->sentences, (unsigned long long)st->sample_bytes,
+                (unsigned long long)st->seen_sentences,
+                a.opt.shuffle_input_sentence ? "uniform random" : "the first ones");
     if (!a.quiet)
         fprintf(stderr,
                 "tokenizer train: %llu documents (%llu bad), %llu sentences (%llu over "
@@ -742,6 +810,7 @@ static JfStatus extend_sink(void *ctx, const char *text, size_t len, JfError *er
             } else if (!hold) {
                 JfStatus rc = bpe_extender_add_text(f->x, text + p, k, err);
                 if (rc != JF_OK) return rc;
+                if (bpe_extender_sample_full(f->x)) return JF_DONE;   /* reading stops */
             }
         }
         p += n + 1;
@@ -842,6 +911,7 @@ static void extend_usage(FILE *f)
         "  --min-frequency N         pairs seen fewer times are not merged (2)\n"
         "  -j, --threads N           threads cutting the text into words (default: all\n"
         "                            cores); the model is the same for any N\n"
+        SAMPLE_HELP("Japanese lines")
         "  -q, --quiet               no progress\n"
         "  -h, --help                this text\n");
 }
@@ -867,6 +937,7 @@ static int extend_parse(int argc, char **argv, ExtendArgs *a)
         { "heldout-every", required_argument, 0, O_EVERY },
         { "character-coverage", required_argument, 0, O_COV },
         { "min-frequency", required_argument, 0, O_MINF },
+        SAMPLE_LONG_OPTIONS,
         { "quiet", no_argument, 0, 'q' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
@@ -896,6 +967,11 @@ static int extend_parse(int argc, char **argv, ExtendArgs *a)
         case O_MINF: a->opt.min_frequency = (uint64_t)v; break;
         case O_STRIP: a->opt.strip_prefix = true; break;
         case O_KEEP: a->opt.keep_prefix = true; break;
+        case O_SAMPLE_SIZE: case O_SAMPLE_BYTES: case O_SAMPLE_FIRST: case O_SAMPLE_SEED:
+            if (sample_parse(c, optarg, &a->opt.input_sentence_size, &a->opt.input_sentence_bytes,
+                             &a->opt.shuffle_input_sentence, &a->opt.seed) != 0)
+                return -1;
+            break;
         case 'j':
             if (threads_parse(optarg, &a->opt.threads) != 0) return -1;
             break;
@@ -968,7 +1044,9 @@ static int cli_extend(int argc, char **argv)
     cli_progress_start(&prog, "tokenizer extend", "files", files.count, a.quiet);
     uint64_t docs = 0, bad = 0;
     for (size_t i = 0; i < files.count; i++) {
-        if (feed_file(files.paths[i], extend_sink, &feed, &docs, &bad, &err) != JF_OK) goto out_err;
+        JfStatus frc = feed_file(files.paths[i], extend_sink, &feed, &docs, &bad, &err);
+        if (frc == JF_DONE) break;   /* the first lines are all in */
+        if (frc != JF_OK) goto out_err;
         cli_progress_update(&prog, i + 1, files.paths[i]);
     }
     cli_progress_finish(&prog, "read");
@@ -977,6 +1055,11 @@ static int cli_extend(int argc, char **argv)
     double t2 = cli_now();
     if (extend_write(base, ext, a.out, &err) != JF_OK) goto out_err;
     const BpeExtendStats *st = bpe_extender_stats(feed.x);
+    if (!a.quiet && (a.opt.input_sentence_size || a.opt.input_sentence_bytes))
+        fprintf(stderr, "tokenizer extend: sample of %llu Japanese lines (%llu bytes) of %llu "
+                "read, %s\n", (unsigned long long)st->used_sentences,
+                (unsigned long long)st->sample_bytes, (unsigned long long)st->ja_sentences,
+                a.opt.shuffle_input_sentence ? "uniform random" : "the first ones");
     size_t added = sp_model_size(ext) - sp_model_size(base);
     printf("tokenizer extend: %zu + %zu = %zu pieces (%llu characters, %llu merges; asked %zu%s)\n",
            sp_model_size(base), added, sp_model_size(ext), (unsigned long long)st->new_chars,

@@ -1,19 +1,29 @@
 /* bpe_count.c: unique words of a corpus counted on several threads, merged in
  * input order (see bpe_count.h for why the result does not depend on the
- * thread count).
+ * thread count), and the sampling of sentences before they are counted.
  *
  * A ring of threads + 2 batch slots: the caller's thread fills one slot, the
  * workers take the ready ones in ring order, and the caller merges a slot
  * (in ring order, so in batch order) before filling it again. The caller's
  * thread thus reads and merges while the workers cut; memory is the slots'
- * text and tables, bounded by the batch size and the thread count. */
+ * text and tables, bounded by the batch size and the thread count.
+ *
+ * Sampling runs on the caller's thread, before the batches: per sentence it
+ * costs a line split, the filter and an 8-byte hash, far less than cutting,
+ * and a sentence left out is never copied. Choosing on one thread in input
+ * order is what keeps the sample (and so the model) the same for any thread
+ * count, without per-thread heaps to merge. */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <xxhash.h>
 
 #include "bpe_count.h"
 #include "jf_alloc.h"
 
 #define BPE_BATCH_BYTES ((size_t)1 << 20)
+#define BPE_COMPACT_MIN ((size_t)1 << 20)   /* arena bytes below which holes stay */
 
 enum { SLOT_FREE, SLOT_READY, SLOT_BUSY, SLOT_DONE };
 
@@ -30,6 +40,13 @@ typedef struct {
     BpeCounter *c;
     size_t      i;                     /* the worker's cutter */
 } CountWorker;
+
+/* A kept sentence of a shuffled sample: its key and its bytes in the arena
+ * (its '\n' included). */
+typedef struct {
+    uint64_t key;
+    size_t   off, len;
+} SampleEnt;
 
 struct BpeCounter {
     BpeCutFn    fn;
@@ -48,6 +65,16 @@ struct BpeCounter {
     pthread_t      *tids;
     CountWorker    *workers;
     size_t          n_started;
+    bool            added;             /* text came: sampling can no longer be set */
+    /* sampling (bpe_counter_sample), all on the caller's thread */
+    bool            sampling;
+    BpeSampleOptions so;
+    BpeSampleFilter filter;
+    void           *filter_ctx;
+    BpeSampleStats  ss;
+    SampleEnt      *heap;  size_t n_heap, cap_heap;     /* max-heap of the kept keys */
+    char           *arena; size_t arena_len, arena_cap; /* kept sentences, input order, holes */
+    size_t          live;              /* bytes of the kept sentences in the arena */
 };
 
 static JfStatus nomem(JfError *err)
@@ -160,12 +187,9 @@ out_nomem:
     return nomem(err);
 }
 
-JfStatus bpe_counter_add(BpeCounter *c, const char *text, size_t len, JfError *err)
+/* Hands whole lines to the cutting (see bpe_counter_add). */
+static JfStatus counter_put(BpeCounter *c, const char *text, size_t len, JfError *err)
 {
-    if (c->failed != JF_OK) {
-        *err = c->ferr;
-        return c->failed;
-    }
     if (c->threads == 1)
         return fail(c, c->fn(c->cutters[0], text, len, c->words, c->counters, err), err);
     if (!len) return JF_OK;
@@ -177,11 +201,177 @@ JfStatus bpe_counter_add(BpeCounter *c, const char *text, size_t len, JfError *e
     return s->len >= BPE_BATCH_BYTES ? submit(c, err) : JF_OK;
 }
 
+/* ---- sampling ---- */
+
+static void heap_down(SampleEnt *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && h[l].key > h[m].key) m = l;
+        if (l + 1 < n && h[l + 1].key > h[m].key) m = l + 1;
+        if (m == i) return;
+        SampleEnt x = h[i];
+        h[i] = h[m];
+        h[m] = x;
+        i = m;
+    }
+}
+
+static void heap_push(BpeCounter *c, SampleEnt e)
+{
+    SampleEnt *h = c->heap;
+    size_t i = c->n_heap++;
+    for (; i && h[(i - 1) / 2].key < e.key; i = (i - 1) / 2) h[i] = h[(i - 1) / 2];
+    h[i] = e;
+}
+
+/* Drops the kept sentence with the largest key (its bytes become a hole). */
+static void heap_drop_max(BpeCounter *c)
+{
+    c->live -= c->heap[0].len;
+    c->heap[0] = c->heap[--c->n_heap];
+    heap_down(c->heap, c->n_heap, 0);
+}
+
+static int ent_off_cmp(const void *a, const void *b)
+{
+    const SampleEnt *x = a, *y = b;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Sorts the kept sentences into input order (arena order) and closes the
+ * holes; the heap is rebuilt when it is still needed. */
+static void sample_compact(BpeCounter *c, bool reheap)
+{
+    qsort(c->heap, c->n_heap, sizeof *c->heap, ent_off_cmp);
+    size_t o = 0;
+    for (size_t i = 0; i < c->n_heap; i++) {
+        SampleEnt *e = &c->heap[i];
+        memmove(c->arena + o, c->arena + e->off, e->len);
+        e->off = o;
+        o += e->len;
+    }
+    c->arena_len = o;
+    for (size_t i = c->n_heap / 2; reheap && i-- > 0;) heap_down(c->heap, c->n_heap, i);
+}
+
+/* Shuffled: keeps s[0..n) when its key is among the smallest (bottom-k). */
+static JfStatus sample_offer(BpeCounter *c, const char *s, size_t n, JfError *err)
+{
+    uint64_t ord = c->ss.seen++;
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(ord >> 8 * i);   /* the same on any host */
+    uint64_t key = XXH3_64bits_withSeed(b, sizeof b, c->so.seed);
+    uint64_t k = c->ss.limit ? c->ss.limit : UINT64_MAX;
+    if (c->n_heap >= k) {
+        if (key >= c->heap[0].key) return JF_OK;   /* a tie keeps the earlier sentence */
+        heap_drop_max(c);
+    }
+    if (!BPE_GROW(c->arena, c->arena_cap, c->arena_len + n + 1) ||
+        !BPE_GROW(c->heap, c->cap_heap, c->n_heap + 1))
+        return nomem(err);
+    memcpy(c->arena + c->arena_len, s, n);
+    c->arena[c->arena_len + n] = '\n';
+    heap_push(c, (SampleEnt){ key, c->arena_len, n + 1 });
+    c->arena_len += n + 1;
+    c->live += n + 1;
+    /* The byte cap: dropping the largest keys leaves the smallest keys of
+     * everything seen, so the sample stays a bottom-k one, k lowered. */
+    while (c->so.max_bytes && c->live - c->n_heap > c->so.max_bytes && c->n_heap > 1) {
+        heap_drop_max(c);
+        c->ss.limit = c->n_heap;
+    }
+    c->ss.kept = c->n_heap;
+    c->ss.kept_bytes = c->live - c->n_heap;
+    if (c->arena_len - c->live > c->live && c->arena_len >= BPE_COMPACT_MIN)
+        sample_compact(c, true);
+    return JF_OK;
+}
+
+/* Not shuffled: the first sentences, cut as they come. */
+static JfStatus first_offer(BpeCounter *c, const char *s, size_t n, JfError *err)
+{
+    c->ss.seen++;
+    if (c->so.max_bytes && c->ss.kept && c->ss.kept_bytes + n > c->so.max_bytes) {
+        c->ss.full = true;
+        c->ss.limit = c->ss.kept;
+        return JF_OK;
+    }
+    c->ss.kept++;
+    c->ss.kept_bytes += n;
+    if (c->ss.kept == c->so.size) c->ss.full = true;
+    return counter_put(c, s, n, err);
+}
+
+static JfStatus sample_add(BpeCounter *c, const char *text, size_t len, JfError *err)
+{
+    for (size_t p = 0; p < len && !c->ss.full;) {
+        const char *s = text + p, *nl = memchr(s, '\n', len - p);
+        size_t n = nl ? (size_t)(nl - s) : len - p;
+        p += n + 1;
+        if (n && s[n - 1] == '\r') n--;
+        if (!n || (c->filter && !c->filter(c->filter_ctx, s, n, c->counters))) continue;
+        JfStatus rc = c->so.shuffle ? sample_offer(c, s, n, err) : first_offer(c, s, n, err);
+        if (rc != JF_OK) return fail(c, rc, err);
+    }
+    return JF_OK;
+}
+
+/* Cuts the kept sentences of a shuffled sample, in input order, and frees
+ * them. */
+static JfStatus sample_flush(BpeCounter *c, JfError *err)
+{
+    sample_compact(c, false);
+    JfStatus rc = JF_OK;
+    for (size_t i = 0; rc == JF_OK && i < c->n_heap; i++)
+        rc = counter_put(c, c->arena + c->heap[i].off, c->heap[i].len, err);
+    jf_free(c->heap);
+    jf_free(c->arena);
+    c->heap = NULL;
+    c->arena = NULL;
+    c->n_heap = c->cap_heap = c->arena_len = c->arena_cap = c->live = 0;
+    return rc;
+}
+
+JfStatus bpe_counter_sample(BpeCounter *c, const BpeSampleOptions *o, BpeSampleFilter filter,
+                            void *ctx, JfError *err)
+{
+    if (c->added)
+        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
+                            "sampling must be set before any text");
+    if (!o->size && !o->max_bytes) return JF_OK;
+    c->sampling = true;
+    c->so = *o;
+    c->filter = filter;
+    c->filter_ctx = ctx;
+    c->ss = (BpeSampleStats){ .limit = o->size };
+    return JF_OK;
+}
+
+const BpeSampleStats *bpe_counter_sample_stats(const BpeCounter *c)
+{
+    return c->sampling ? &c->ss : NULL;
+}
+
+JfStatus bpe_counter_add(BpeCounter *c, const char *text, size_t len, JfError *err)
+{
+    if (c->failed != JF_OK) {
+        *err = c->ferr;
+        return c->failed;
+    }
+    c->added = true;
+    return c->sampling ? sample_add(c, text, len, err) : counter_put(c, text, len, err);
+}
+
 JfStatus bpe_counter_finish(BpeCounter *c, JfError *err)
 {
     if (c->failed != JF_OK) {
         *err = c->ferr;
         return c->failed;
+    }
+    if (c->sampling && c->so.shuffle) {
+        JfStatus rc = sample_flush(c, err);
+        if (rc != JF_OK) return fail(c, rc, err);
     }
     if (c->threads == 1) return JF_OK;
     JfStatus rc = c->slots[c->cur].len ? submit(c, err) : JF_OK;
@@ -210,5 +400,7 @@ void bpe_counter_close(BpeCounter *c)
     jf_free(c->tids);
     jf_free(c->workers);
     jf_free(c->cutters);
+    jf_free(c->heap);
+    jf_free(c->arena);
     jf_free(c);
 }

@@ -11,11 +11,32 @@
  * With one thread nothing is copied or started: the text is cut straight into
  * the result, on the caller's thread.
  *
+ * Sampling (bpe_counter_sample; SentencePiece's input_sentence_size and
+ * shuffle_input_sentence): only some sentences (non-empty lines, a trailing
+ * '\r' dropped, that the caller's filter accepts) are cut. Shuffled, sentence
+ * number i (from 0, over the whole input, counting accepted sentences only)
+ * gets the key XXH3_64bits_withSeed(i as 8 little-endian bytes, seed) and the
+ * sample is the sentences with the size smallest keys (bottom-k: a uniform
+ * sample without replacement, the same for a given seed and input). They are
+ * chosen on the caller's thread as the text comes (a max-heap of the kept
+ * keys; the kept sentences in an arena, in input order), and cut at
+ * bpe_counter_finish in input order, so the result is again the same for any
+ * thread count; with size at least the number of sentences it is the
+ * unsampled result. Not shuffled, the sample is the first size sentences and
+ * they are cut as they come (nothing is stored). A byte cap bounds the kept
+ * sentences' bytes: shuffled, the sentences with the largest keys are dropped
+ * (and the size lowered to what is left: still the smallest keys of the
+ * whole input) until they fit, keeping one at least; not shuffled, the
+ * sample stops before the first sentence that would pass it. Memory while
+ * sampling: the kept sentences (at most twice their bytes with the arena's
+ * holes) plus 24 bytes each, then the words of the sample.
+ *
  * Does not read files, split sentences into words itself or learn anything.
  * Internal to src/tokenizer. */
 #ifndef JF_BPE_COUNT_H
 #define JF_BPE_COUNT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,5 +73,36 @@ JfStatus bpe_counter_finish(BpeCounter *c, JfError *err);
 
 /* Stops the threads (waiting for them) and frees the counter. Accepts NULL. */
 void bpe_counter_close(BpeCounter *c);
+
+typedef struct {
+    uint64_t size;        /* sentences kept; 0: no limit on their number */
+    uint64_t max_bytes;   /* bytes of the kept sentences (no '\n'); 0: no limit */
+    bool     shuffle;     /* a seeded uniform sample; false: the first sentences */
+    uint64_t seed;
+} BpeSampleOptions;
+
+typedef struct {
+    uint64_t seen;        /* sentences the filter accepted (the sample's population) */
+    uint64_t kept;        /* sentences in the sample (final after bpe_counter_finish) */
+    uint64_t kept_bytes;  /* their bytes, '\n' not counted */
+    uint64_t limit;       /* the size in effect: size, or lower once the byte cap
+                             dropped sentences; 0 when neither limit ever bit */
+    bool     full;        /* not shuffled: no later sentence can be kept */
+} BpeSampleStats;
+
+/* A sampling filter: whether the sentence s[0..n) (no '\n', no trailing
+ * '\r', n > 0) belongs to the population sampled; may add to
+ * counters[0..BPE_COUNTERS) (the result's tallies). Runs on the caller's
+ * thread. */
+typedef bool (*BpeSampleFilter)(void *ctx, const char *s, size_t n, uint64_t *counters);
+
+/* Turns sampling on (see above); before the first bpe_counter_add. With
+ * size and max_bytes both 0 nothing changes. filter NULL: every sentence.
+ * Errors: JF_EUSAGE (text added already). */
+JfStatus bpe_counter_sample(BpeCounter *c, const BpeSampleOptions *o, BpeSampleFilter filter,
+                            void *ctx, JfError *err);
+
+/* NULL when not sampling. */
+const BpeSampleStats *bpe_counter_sample_stats(const BpeCounter *c);
 
 #endif

@@ -1,7 +1,8 @@
 /* bpe_encode.c: SentencePiece BPE encoding (see bpe_encode.h for the
- * contract). Follows SentencePiece 0.1.97's normalizer.cc (identity rule) and
- * bpe_model.cc step by step, so that every line encodes to the same ids:
- * the comments name the SentencePiece behaviour each step reproduces.
+ * contract). Follows SentencePiece 0.1.97's normalizer.cc (identity rule or a
+ * precompiled charsmap, sp_charsmap.c) and bpe_model.cc step by step, so that
+ * every line encodes to the same ids: the comments name the SentencePiece
+ * behaviour each step reproduces.
  * Does not decode (bpe_decode.c). */
 #include <math.h>
 #include <string.h>
@@ -89,10 +90,6 @@ JfStatus bpe_model_check(const SpModel *m, JfError *err)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
                             "model type %d is not BPE: only BPE models can be encoded",
                             (int)i->model_type);
-    if (i->charsmap_len)
-        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
-                            "normalizer '%s' uses a precompiled charsmap, not supported yet "
-                            "(only the identity normalizer)", i->normalizer_name);
     return JF_OK;
 }
 
@@ -116,7 +113,7 @@ void bpe_scratch_close(BpeScratch *s)
     jf_free(s);
 }
 
-/* ---- normalization (identity rule) ---- */
+/* ---- normalization ---- */
 
 /* Longest USER_DEFINED piece that prefixes t[0..n); 0 when none. */
 static size_t user_match(const SpModel *m, const char *t, size_t n)
@@ -129,12 +126,17 @@ static size_t user_match(const SpModel *m, const char *t, size_t n)
     return 0;
 }
 
-/* SentencePiece's Normalizer::NormalizePrefix without a charsmap: a user
- * symbol whole, else one valid UTF-8 character, else U+FFFD for one byte. */
+/* SentencePiece's Normalizer::NormalizePrefix: a user symbol whole (not
+ * normalized), else the longest charsmap rule's replacement, else one valid
+ * UTF-8 character, else U+FFFD for one byte. */
 static size_t norm_prefix(const SpModel *m, const char *t, size_t n, const char **out,
                           size_t *out_len)
 {
     size_t k = m->max_user_len ? user_match(m, t, n) : 0;
+    if (!k && m->cmap.n_units) {
+        size_t used = sp_charsmap_match(&m->cmap, (const uint8_t *)t, n, out, out_len);
+        if (used) return used;
+    }
     if (!k) k = sp_utf8_valid_len((const uint8_t *)t, n);
     if (!k) {
         *out = "\xEF\xBF\xBD";
@@ -156,7 +158,7 @@ static void norm_put_space(const SpModel *m, BpeScratch *s)
     }
 }
 
-/* SentencePiece's Normalizer::Normalize for the identity rule. */
+/* SentencePiece's Normalizer::Normalize. */
 static JfStatus normalize(const SpModel *m, BpeScratch *s, const char *t, size_t n, JfError *err)
 {
     const SpModelInfo *in = &m->info;
@@ -172,9 +174,12 @@ static JfStatus normalize(const SpModel *m, BpeScratch *s, const char *t, size_t
         }
     }
     if (n == 0) return JF_OK;
-    /* Each input byte grows to at most 3 (space -> U+2581, bad byte -> U+FFFD), + prefix/suffix. */
+    /* Without a charsmap each input byte grows to at most 3 (space -> U+2581, bad
+     * byte -> U+FFFD), + prefix/suffix; a charsmap rule can grow more: then the
+     * loop makes room for each replacement. */
     if (!GROW(s->norm, s->norm_cap, n * 3 + 2 * SP_SPACE_LEN))
         return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+    const bool cmap = m->cmap.n_units != 0;
     bool suffix = in->treat_whitespace_as_suffix;
     if (!suffix && in->add_dummy_prefix) norm_put_space(m, s);
     bool prev_space = in->remove_extra_whitespaces;
@@ -183,6 +188,9 @@ static JfStatus normalize(const SpModel *m, BpeScratch *s, const char *t, size_t
         if (prev_space)
             while (plen && p[0] == ' ') { p++; plen--; }
         if (plen) {
+            /* plen * 3: each byte may be a space that becomes U+2581. */
+            if (cmap && !GROW(s->norm, s->norm_cap, s->norm_len + plen * 3 + 2 * SP_SPACE_LEN))
+                return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
             for (size_t i = 0; i < plen; i++) {
                 if (in->escape_whitespaces && p[i] == ' ') norm_put_space(m, s);
                 else s->norm[s->norm_len++] = p[i];
@@ -692,7 +700,7 @@ JfStatus bpe_encode(const SpModel *m, BpeScratch *s, const char *text, size_t le
     size_t nsym = 0;
     const SpModelInfo *in = &m->info;
     if (!m->max_user_len && !m->has_unused && !in->remove_extra_whitespaces &&
-        !in->treat_whitespace_as_suffix) {
+        !in->treat_whitespace_as_suffix && !m->cmap.n_units) {
         if ((rc = encode_fast(m, s, text, len)) != JF_OK) goto out_nomem;
         goto out_done;
     }

@@ -1,7 +1,9 @@
 /* bpe_encode.h: SentencePiece BPE encoding and decoding with a loaded SpModel,
  * giving exactly what spm_encode / spm_decode give (docs formats.md section 1):
- * normalize (identity; spaces -> U+2581, dummy prefix, extra-whitespace removal
- * as the model says), split into characters (USER_DEFINED pieces whole and
+ * normalize (identity, or the longest rule of the model's precompiled charsmap
+ * - nmt_nfkc, nfkc, their _cf forms, TSV rules - at each point, see
+ * sp_charsmap.h; spaces -> U+2581, dummy prefix, extra-whitespace removal as
+ * the model says), split into characters (USER_DEFINED pieces whole and
  * never merged), merge adjacent pairs by piece score (ties to the leftmost)
  * until none is a piece, then byte fallback (<0xXX>) or <unk>.
  * Candidate pairs are looked up by (left id, right id) in the model's merge
@@ -11,8 +13,7 @@
  * of n characters, also for long lines without spaces. Recent short chunks are
  * cached per scratch by their bytes (exact: a chunk's merges depend on nothing
  * else). Models with UNUSED pieces use one heap over the whole line.
- * Does not support precompiled normalization charsmaps (NFKC models) yet:
- * bpe_model_check refuses them. Does not train (later: bpe_train).
+ * Does not train (bpe_train.c).
  * Thread safety: the model is only read; each thread uses its own BpeScratch. */
 #ifndef JF_BPE_ENCODE_H
 #define JF_BPE_ENCODE_H
@@ -34,7 +35,7 @@ typedef struct {
 typedef struct BpeScratch BpeScratch;   /* per-thread work memory, opaque */
 
 /* @return JF_OK when bpe_encode can encode with m exactly as SentencePiece,
- * JF_EUSAGE with the reason otherwise (not BPE, a normalization charsmap). */
+ * JF_EUSAGE with the reason otherwise (not BPE). */
 JfStatus bpe_model_check(const SpModel *m, JfError *err);
 
 JfStatus bpe_scratch_open(BpeScratch **out, JfError *err);

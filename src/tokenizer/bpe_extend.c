@@ -37,7 +37,9 @@ typedef struct { int64_t count; uint64_t key; } ExHeap;
 
 typedef struct { uint32_t start, len; uint64_t freq; } ExSeg;
 
-enum { EX_CTR_SENTENCES, EX_CTR_JA };   /* the counters of bpe_count.h */
+/* the counters of bpe_count.h: lines cut, of them Japanese, lines read by the
+ * sampling filter */
+enum { EX_CTR_SENTENCES, EX_CTR_JA, EX_CTR_READ };
 
 /* What one counting thread owns: its MeCab and its line buffers. */
 typedef struct {
@@ -79,6 +81,7 @@ static JfStatus nomem(JfError *err)
 
 static JfStatus extender_cut(void *cutter, const char *text, size_t len, BpeWords *words,
                              uint64_t *ctr, JfError *err);
+static bool extender_sample_filter(void *ctx, const char *s, size_t n, uint64_t *ctr);
 
 static uint64_t text_hash(const char *s, size_t n)
 {
@@ -109,7 +112,8 @@ bool bpe_char_is_japanese(uint32_t c)
 void bpe_extend_options_default(BpeExtendOptions *o, size_t n_add)
 {
     *o = (BpeExtendOptions){ .n_add = n_add, .character_coverage = 0.9995f,
-                             .min_frequency = 2, .threads = 1 };
+                             .min_frequency = 2, .threads = 1,
+                             .shuffle_input_sentence = true };
 }
 
 /* ---- raw model: the base without dummy prefix ---- */
@@ -164,11 +168,13 @@ JfStatus bpe_extender_open(const SpModel *base, const BpeExtendOptions *o, BpeEx
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "threads must be 1..%d",
                             BPE_COUNT_MAX_THREADS);
     if (bpe_model_check(base, err) != JF_OK) return JF_EUSAGE;
-    if (!in->add_dummy_prefix || in->remove_extra_whitespaces || !in->escape_whitespaces ||
-        in->treat_whitespace_as_suffix)
+    /* the corpus is read as the identity rule sees it: a base that normalizes
+     * (NFKC charsmap) would learn pieces from text it never gets */
+    if (in->charsmap_len || !in->add_dummy_prefix || in->remove_extra_whitespaces ||
+        !in->escape_whitespaces || in->treat_whitespace_as_suffix)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
-                            "only LLaMA-style base models can be extended (dummy prefix, "
-                            "whitespace kept and escaped)");
+                            "only LLaMA-style base models can be extended (identity normalizer, "
+                            "dummy prefix, whitespace kept and escaped)");
     BpeExtender *x = jf_calloc(1, sizeof *x);
     if (!x) return nomem(err);
     x->base = base;
@@ -191,6 +197,9 @@ JfStatus bpe_extender_open(const SpModel *base, const BpeExtendOptions *o, BpeEx
     }
     if (rc == JF_OK)
         rc = bpe_counter_open(x->n_cutters, extender_cut, cut, &x->words, x->ctr, &x->counter, err);
+    BpeSampleOptions so = { o->input_sentence_size, o->input_sentence_bytes,
+                            o->shuffle_input_sentence, o->seed };
+    if (rc == JF_OK) rc = bpe_counter_sample(x->counter, &so, extender_sample_filter, x, err);
     if (rc != JF_OK) {
         bpe_extender_close(x);
         return rc;
@@ -220,6 +229,22 @@ void bpe_extender_close(BpeExtender *x)
 }
 
 const BpeExtendStats *bpe_extender_stats(const BpeExtender *x) { return &x->st; }
+
+bool bpe_extender_sample_full(const BpeExtender *x)
+{
+    const BpeSampleStats *ss = bpe_counter_sample_stats(x->counter);
+    return ss && ss->full;
+}
+
+/* The figures so far (the counts of the batches merged). */
+static void extender_stats_update(BpeExtender *x)
+{
+    const BpeSampleStats *ss = bpe_counter_sample_stats(x->counter);
+    x->st.sentences = ss ? x->ctr[EX_CTR_READ] : x->ctr[EX_CTR_SENTENCES];
+    x->st.ja_sentences = ss ? ss->seen : x->ctr[EX_CTR_JA];
+    x->st.used_sentences = x->ctr[EX_CTR_JA];
+    x->st.sample_bytes = ss ? ss->kept_bytes : 0;
+}
 
 /* One sentence: spaces to U+2581, a dummy prefix; words cut before each
  * U+2581 run (and with MeCab at each morpheme); words with a Japanese
@@ -258,6 +283,22 @@ static JfStatus sentence_add(ExCutter *cu, BpeWords *words, const char *s, size_
     return bpe_words_add_sentence(words, buf, m, cu->ncuts, n_norm, flags) ? JF_OK : nomem(err);
 }
 
+/* BpeSampleFilter: only lines with a Japanese character are sampled (the
+ * others add no word). A byte scan: a Japanese character is 3 or 4 bytes, so
+ * ASCII and 2-byte text is passed over without decoding. */
+static bool extender_sample_filter(void *ctx, const char *s, size_t n, uint64_t *ctr)
+{
+    (void)ctx;
+    ctr[EX_CTR_READ]++;
+    for (size_t i = 0; i < n; i++) {
+        if ((uint8_t)s[i] < 0xE3) continue;
+        size_t k;
+        if (bpe_char_is_japanese(decode_at(s + i, n - i, &k))) return true;
+        i += k - 1;
+    }
+    return false;
+}
+
 /* BpeCutFn: every line is a sentence (a trailing '\r' dropped). */
 static JfStatus extender_cut(void *cutter, const char *text, size_t len, BpeWords *words,
                              uint64_t *ctr, JfError *err)
@@ -279,8 +320,7 @@ JfStatus bpe_extender_add_text(BpeExtender *x, const char *text, size_t len, JfE
     if (x->done)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "extender already ran");
     JfStatus rc = bpe_counter_add(x->counter, text, len, err);
-    x->st.sentences = x->ctr[EX_CTR_SENTENCES];   /* so far (batches merged) */
-    x->st.ja_sentences = x->ctr[EX_CTR_JA];
+    extender_stats_update(x);
     return rc;
 }
 
@@ -768,8 +808,7 @@ JfStatus bpe_extender_run(BpeExtender *x, SpModel **out, JfError *err)
     x->done = true;
     JfStatus rc = bpe_counter_finish(x->counter, err);
     if (rc != JF_OK) return rc;
-    x->st.sentences = x->ctr[EX_CTR_SENTENCES];
-    x->st.ja_sentences = x->ctr[EX_CTR_JA];
+    extender_stats_update(x);
     x->st.unique_words = x->words.n;
     if (!x->words.n)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,

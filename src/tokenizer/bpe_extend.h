@@ -38,6 +38,12 @@
  * Reading and cutting into words run on opt.threads threads (bpe_count.h):
  * the model is byte-identical for any count; the merges run on the caller's.
  *
+ * With input_sentence_size (or input_sentence_bytes), only a sample of the
+ * lines with a Japanese character is learned from (bpe_count.h: shuffled, a
+ * seeded uniform sample; else the first ones): lines without one add nothing,
+ * so they are not part of the population. The base model's trainer_spec is
+ * kept as it is (it describes the base's training).
+ *
  * Does not: models that normalize with a charsmap or remove extra whitespace
  * or have no dummy prefix (refused), merging on several threads. */
 #ifndef JF_BPE_EXTEND_H
@@ -61,6 +67,10 @@ typedef struct {
     bool    keep_prefix;           /* with BPE_PRETOK_MECAB: strip_prefix not implied */
     const char *mecab_dicdir;      /* NULL: BPE_MECAB_DICDIR */
     int32_t threads;               /* threads counting words (1..256), see bpe_count.h */
+    uint64_t input_sentence_size;  /* Japanese lines sampled; 0: all (or the byte cap) */
+    uint64_t input_sentence_bytes; /* cap on the sampled lines' bytes; 0: none */
+    bool    shuffle_input_sentence;   /* a seeded uniform sample; false: the first ones */
+    uint64_t seed;                 /* of the sample's keys */
 } BpeExtendOptions;
 
 void bpe_extend_options_default(BpeExtendOptions *o, size_t n_add);
@@ -68,6 +78,8 @@ void bpe_extend_options_default(BpeExtendOptions *o, size_t n_add);
 typedef struct {
     uint64_t sentences;        /* lines read */
     uint64_t ja_sentences;     /* lines with a Japanese character */
+    uint64_t used_sentences;   /* of those, learned from (the sample when sampling) */
+    uint64_t sample_bytes;     /* bytes of the sampled lines, when sampling */
     uint64_t unique_words;     /* unique words with a Japanese character */
     uint64_t new_chars;        /* characters added as pieces */
     uint64_t dropped_chars;    /* Japanese characters missing from base, left out */
@@ -98,6 +110,10 @@ JfStatus bpe_extender_run(BpeExtender *x, SpModel **out, JfError *err);
 /* Complete after bpe_extender_run; before, sentences and ja_sentences count
  * the text cut so far (all of it with one thread). */
 const BpeExtendStats *bpe_extender_stats(const BpeExtender *x);
+
+/* true once a first-lines sample (shuffle_input_sentence false) is complete:
+ * later text would be ignored, so the caller may stop reading. */
+bool bpe_extender_sample_full(const BpeExtender *x);
 
 /* The base model's encoding of a piece's text as it is (no dummy prefix,
  * U+2581 kept): the base ids a new piece splits into. *ids (n of them) is

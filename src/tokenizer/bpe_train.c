@@ -138,6 +138,17 @@ static JfStatus nomem(JfError *err)
 static JfStatus trainer_cut(void *cutter, const char *text, size_t len, BpeWords *words,
                             uint64_t *ctr, JfError *err);
 
+/* BpeSampleFilter: a sentence over max_sentence_length is skipped (counted),
+ * never sampled, as SentencePiece skips it before its reservoir. */
+static bool trainer_sample_filter(void *ctx, const char *s, size_t n, uint64_t *ctr)
+{
+    (void)s;
+    const BpeTrainer *t = ctx;
+    if (n <= (size_t)t->opt.max_sentence_length) return true;
+    ctr[TR_CTR_LONG]++;
+    return false;
+}
+
 void bpe_train_options_default(BpeTrainOptions *o, int32_t vocab_size)
 {
     *o = (BpeTrainOptions){
@@ -148,6 +159,7 @@ void bpe_train_options_default(BpeTrainOptions *o, int32_t vocab_size)
         .byte_fallback = true,
         .split_digits = true,
         .threads = 1,
+        .shuffle_input_sentence = true,
     };
 }
 
@@ -188,6 +200,9 @@ JfStatus bpe_trainer_open(const BpeTrainOptions *o, BpeTrainer **out, JfError *e
     }
     if (rc == JF_OK)
         rc = bpe_counter_open(t->n_cutters, trainer_cut, cut, &t->words, t->ctr, &t->counter, err);
+    BpeSampleOptions so = { o->input_sentence_size, o->input_sentence_bytes,
+                            o->shuffle_input_sentence, o->seed };
+    if (rc == JF_OK) rc = bpe_counter_sample(t->counter, &so, trainer_sample_filter, t, err);
     if (rc != JF_OK) {
         bpe_trainer_close(t);
         return rc;
@@ -230,6 +245,22 @@ void bpe_trainer_close(BpeTrainer *t)
 }
 
 const BpeTrainStats *bpe_trainer_stats(const BpeTrainer *t) { return &t->st; }
+
+bool bpe_trainer_sample_full(const BpeTrainer *t)
+{
+    const BpeSampleStats *ss = bpe_counter_sample_stats(t->counter);
+    return ss && ss->full;
+}
+
+/* The figures so far (the counts of the batches merged). */
+static void trainer_stats_update(BpeTrainer *t)
+{
+    const BpeSampleStats *ss = bpe_counter_sample_stats(t->counter);
+    t->st.sentences = t->ctr[TR_CTR_SENTENCES];
+    t->st.skipped_long = t->ctr[TR_CTR_LONG];
+    t->st.seen_sentences = ss ? ss->seen : t->st.sentences;
+    t->st.sample_bytes = ss ? ss->kept_bytes : 0;
+}
 
 /* ---- sentences to words (TrainerInterface::LoadSentences, SplitIntoWords) ---- */
 
@@ -347,8 +378,7 @@ JfStatus bpe_trainer_add_text(BpeTrainer *t, const char *text, size_t len, JfErr
     if (t->done)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "trainer already ran");
     JfStatus rc = bpe_counter_add(t->counter, text, len, err);
-    t->st.sentences = t->ctr[TR_CTR_SENTENCES];   /* so far (batches merged) */
-    t->st.skipped_long = t->ctr[TR_CTR_LONG];
+    trainer_stats_update(t);
     return rc;
 }
 
@@ -963,13 +993,15 @@ static void trainer_spec_fill(const BpeTrainer *t, JfSp__TrainerSpec *ts, int32_
     ts->has_self_test_sample_size = 1; ts->self_test_sample_size = 0;
     ts->input_format = "text";
     ts->has_character_coverage = 1; ts->character_coverage = o->character_coverage;
-    ts->has_input_sentence_size = 1; ts->input_sentence_size = 0;
+    const BpeSampleStats *ss = bpe_counter_sample_stats(t->counter);
+    ts->has_input_sentence_size = 1; ts->input_sentence_size = ss ? ss->limit : 0;
     ts->has_seed_sentencepiece_size = 1; ts->seed_sentencepiece_size = 1000000;
     ts->has_shrinking_factor = 1; ts->shrinking_factor = 0.75f;
     ts->has_num_threads = 1; ts->num_threads = 1;
     ts->has_num_sub_iterations = 1; ts->num_sub_iterations = 2;
     ts->has_max_sentence_length = 1; ts->max_sentence_length = o->max_sentence_length;
-    ts->has_shuffle_input_sentence = 1; ts->shuffle_input_sentence = 1;
+    ts->has_shuffle_input_sentence = 1;
+    ts->shuffle_input_sentence = o->shuffle_input_sentence;
     ts->has_max_sentencepiece_length = 1; ts->max_sentencepiece_length = o->max_piece_length;
     ts->has_split_by_unicode_script = 1; ts->split_by_unicode_script = 1;
     ts->has_split_by_whitespace = 1; ts->split_by_whitespace = 1;
@@ -1073,8 +1105,7 @@ JfStatus bpe_trainer_run(BpeTrainer *t, SpModel **out, JfError *err)
     t->done = true;
     JfStatus rc = bpe_counter_finish(t->counter, err);
     if (rc != JF_OK) return rc;
-    t->st.sentences = t->ctr[TR_CTR_SENTENCES];
-    t->st.skipped_long = t->ctr[TR_CTR_LONG];
+    trainer_stats_update(t);
     t->st.unique_words = t->words.n;
     if (!t->words.n)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN, "no training text");

@@ -25,10 +25,19 @@
  * threads (bpe_count.h): the model is byte-identical for any count. The
  * merges run on the caller's thread.
  *
- * Does not: NFKC or other charsmap normalization, sentence sampling
- * (input_sentence_size), merging on several threads, extending a base
- * vocabulary. Memory is the table of unique words plus the pair table (and
- * threads + 2 batches of about 1 MiB while counting). */
+ * With input_sentence_size (or input_sentence_bytes), only a sample of the
+ * sentences is learned from (bpe_count.h: shuffled, the sentences with the
+ * smallest seeded keys, a uniform sample; else the first ones); the sentences
+ * over max_sentence_length are not part of the population. The model is the
+ * same for any thread count, and equals the unsampled one (but for
+ * trainer_spec) when the sample holds every sentence. trainer_spec records
+ * input_sentence_size (the size in effect) and shuffle_input_sentence.
+ *
+ * Does not: NFKC or other charsmap normalization, merging on several threads,
+ * extending a base vocabulary. Memory is the table of unique words plus the
+ * pair table (and threads + 2 batches of about 1 MiB while counting); when
+ * sampling, the kept sentences too (bpe_count.h), and the words are those of
+ * the sample only. */
 #ifndef JF_BPE_TRAIN_H
 #define JF_BPE_TRAIN_H
 
@@ -54,14 +63,20 @@ typedef struct {
     BpePretok    pretokenize;          /* BPE_PRETOK_MECAB: words also cut at morphemes */
     const char  *mecab_dicdir;         /* NULL: BPE_MECAB_DICDIR */
     int32_t      threads;              /* threads counting words (1..256), see bpe_count.h */
+    uint64_t     input_sentence_size;  /* sentences sampled; 0: all (or input_sentence_bytes) */
+    uint64_t     input_sentence_bytes; /* cap on the sampled sentences' bytes; 0: none */
+    bool         shuffle_input_sentence;   /* a seeded uniform sample; false: the first ones */
+    uint64_t     seed;                 /* of the sample's keys */
 } BpeTrainOptions;
 
 /* The LLaMA settings (formats.md section 1) with the given vocabulary size,
- * one thread. */
+ * one thread, no sampling (shuffled when asked, seed 0). */
 void bpe_train_options_default(BpeTrainOptions *o, int32_t vocab_size);
 
 typedef struct {
-    uint64_t sentences;        /* sentences used */
+    uint64_t sentences;        /* sentences used (the sample when sampling) */
+    uint64_t seen_sentences;   /* sentences read (not over max_sentence_length) */
+    uint64_t sample_bytes;     /* bytes of the sentences used, when sampling */
     uint64_t skipped_long;     /* over max_sentence_length */
     uint64_t unique_words;
     uint64_t chars;            /* characters counted (U+2581 included) */
@@ -91,5 +106,9 @@ JfStatus bpe_trainer_run(BpeTrainer *t, SpModel **out, JfError *err);
 /* Complete after bpe_trainer_run; before, sentences and skipped_long count the
  * text cut so far (all of it with one thread). */
 const BpeTrainStats *bpe_trainer_stats(const BpeTrainer *t);
+
+/* true once a first-sentences sample (shuffle_input_sentence false) is
+ * complete: later text would be ignored, so the caller may stop reading. */
+bool bpe_trainer_sample_full(const BpeTrainer *t);
 
 #endif

@@ -65,13 +65,64 @@ static int32_t meta_id(const SpModel *m, int32_t id)
     return id >= 0 && (size_t)id < m->n ? id : -1;
 }
 
-static json_t *normalizer_json(const SpModelInfo *in)
+/* Standard base64 with padding, as Hugging Face stores a Precompiled charsmap.
+ * @return a jf_malloc'ed NUL-terminated string, NULL when out of memory. */
+static char *base64(const uint8_t *p, size_t n)
 {
+    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = jf_malloc((n + 2) / 3 * 4 + 1), *o = out;
+    if (!out) return NULL;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+                     (i + 2 < n ? p[i + 2] : 0);
+        *o++ = A[v >> 18];
+        *o++ = A[v >> 12 & 63];
+        *o++ = i + 1 < n ? A[v >> 6 & 63] : '=';
+        *o++ = i + 2 < n ? A[v & 63] : '=';
+    }
+    *o = 0;
+    return out;
+}
+
+static json_t *replace_json(const char *kind, const char *pattern, const char *content)
+{
+    return json_pack("{s:s, s:{s:s}, s:s}", "type", "Replace", "pattern", kind, pattern,
+                     "content", content);
+}
+
+/* SentencePiece's Normalizer::Normalize as Hugging Face normalizers, in its
+ * order, over the whole text (no pre-tokenizer: merges run over the whole
+ * line, as in SentencePiece): the charsmap rules (Precompiled, as
+ * transformers' SpmConverter writes it); with remove_extra_whitespaces,
+ * leading spaces dropped and runs of spaces made one; the dummy prefix;
+ * spaces to U+2581; with remove_extra_whitespaces, trailing U+2581 dropped
+ * (SentencePiece strips them after escaping: also a U+2581 of the text, and
+ * the dummy prefix of a text that is all spaces). SpmConverter's own Strip +
+ * Metaspace differ on a line that starts or ends with U+2581 or ends in
+ * non-ASCII white space; these regular expressions do not. */
+static json_t *normalizer_json(const SpModel *m)
+{
+    const SpModelInfo *in = &m->info;
     json_t *list = json_array();
+    if (m->cmap.n_units) {
+        char *b64 = base64(m->charsmap, m->charsmap_len);
+        if (!b64) {
+            json_decref(list);
+            return NULL;
+        }
+        json_array_append_new(list, json_pack("{s:s, s:s}", "type", "Precompiled",
+                                              "precompiled_charsmap", b64));
+        jf_free(b64);
+    }
+    if (in->remove_extra_whitespaces) {
+        json_array_append_new(list, replace_json("Regex", "^ +", ""));
+        json_array_append_new(list, replace_json("Regex", " {2,}", " "));
+    }
     if (in->add_dummy_prefix)
         json_array_append_new(list, json_pack("{s:s, s:s}", "type", "Prepend", "prepend", SP_SPACE));
-    json_array_append_new(list, json_pack("{s:s, s:{s:s}, s:s}", "type", "Replace", "pattern",
-                                          "String", " ", "content", SP_SPACE));
+    json_array_append_new(list, replace_json("String", " ", SP_SPACE));
+    if (in->remove_extra_whitespaces)
+        json_array_append_new(list, replace_json("Regex", SP_SPACE "+$", ""));
     return json_pack("{s:s, s:o}", "type", "Sequence", "normalizers", list);
 }
 
@@ -141,7 +192,7 @@ static JfStatus tokenizer_json(const SpModel *m, const HfMerge *mg, size_t n_mg,
                               vocab, "merges", merges);
     json_t *root = json_pack("{s:s, s:n, s:n, s:o, s:o, s:n, s:o, s:o, s:o}", "version", "1.0",
                              "truncation", "padding", "added_tokens", added, "normalizer",
-                             normalizer_json(in), "pre_tokenizer", "post_processor",
+                             normalizer_json(m), "pre_tokenizer", "post_processor",
                              post_processor_json(m), "decoder", decoder_json(in), "model", model);
     if (!root || json_array_size(merges) != n_mg)
         return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory (JSON)");
@@ -201,10 +252,6 @@ JfStatus hf_export_write(const SpModel *m, const char *dir, size_t *merges_out, 
 {
     JfStatus rc = bpe_model_check(m, err);
     if (rc != JF_OK) return rc;
-    if (m->info.remove_extra_whitespaces)
-        return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,
-                            "the model removes extra whitespace, which tokenizer.json cannot "
-                            "express (only LLaMA-style models are exported)");
     if (m->max_user_len || m->has_unused || !m->info.escape_whitespaces ||
         m->info.treat_whitespace_as_suffix)
         return jf_error_set(err, JF_EUSAGE, NULL, JF_OFFSET_UNKNOWN,

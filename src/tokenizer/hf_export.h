@@ -3,12 +3,16 @@
  * with ids as in the model, merges derived from scores (every split of a
  * mergeable piece into two pieces of the vocabulary, ordered by the merged
  * piece's score, highest first; within one piece by left id, then right id),
- * the normalizer (Prepend U+2581 when add_dummy_prefix, spaces to U+2581),
+ * the normalizer (the precompiled charsmap as a Precompiled normalizer when
+ * the model has one; extra whitespace removed by regular expressions when the
+ * model removes it; Prepend U+2581 when add_dummy_prefix, spaces to U+2581),
  * byte fallback as the model says, <s> prepended by the post-processor, and
  * the LLaMA decoder.
- * Does not: express remove_extra_whitespaces or a precompiled charsmap (the
- * export refuses such models), unigram models. Ids equal SentencePiece's when
- * every piece is reachable by merges of pieces (true of trained vocabularies). */
+ * Does not: user-defined or unused pieces, unescaped or suffix whitespace
+ * (the export refuses such models), unigram models. Ids equal SentencePiece's
+ * when every piece is reachable by merges of pieces (true of trained
+ * vocabularies) and the reader applies the charsmap as SentencePiece does
+ * (tokenizers.js approximates it with NFKC plus fixed rules). */
 #ifndef JF_HF_EXPORT_H
 #define JF_HF_EXPORT_H
 

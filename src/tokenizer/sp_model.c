@@ -208,7 +208,8 @@ static JfStatus model_index(SpModel *m, const char *name, JfError *err)
     }
     if (m->unk < 0)
         return jf_error_set(err, JF_EFORMAT, name, JF_OFFSET_UNKNOWN, "model has no UNKNOWN piece");
-    return JF_OK;
+    /* Checked whole here, so that encoding never reads outside a damaged one. */
+    return sp_charsmap_open(&m->cmap, m->charsmap, m->charsmap_len, name, err);
 }
 
 /* Inserts a merge into a table of 1 << bits slots; @return true when it was new. */

@@ -55,7 +55,8 @@ typedef struct {
 /* Reads and checks a model file. Errors: JF_EIO (cannot read), JF_EFORMAT (not
  * a protobuf ModelProto, no pieces, no trainer_spec/normalizer_spec - a file cut
  * short at a piece boundary -, a piece without text, invalid UTF-8, a duplicate
- * piece, a bad type, a BYTE piece that is not <0x00>..<0xFF>, no UNKNOWN piece).
+ * piece, a bad type, a BYTE piece that is not <0x00>..<0xFF>, no UNKNOWN piece, a
+ * damaged precompiled_charsmap).
  * On success *out is owned by the caller (sp_model_close). */
 JfStatus sp_model_load(const char *path, SpModel **out, JfError *err);
 /* The same from memory; name is used in error messages. data is copied. */

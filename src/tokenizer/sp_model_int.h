@@ -3,6 +3,7 @@
 #ifndef JF_SP_MODEL_INT_H
 #define JF_SP_MODEL_INT_H
 
+#include "sp_charsmap.h"
 #include "sp_model.h"
 
 #define SP_SPACE "\xE2\x96\x81"     /* U+2581, what spaces become */
@@ -56,6 +57,7 @@ struct SpModel {
     uint8_t     *char_adj;       /* [SP_CHAR_TABLE]: SP_ADJ_* bits of each code point */
     const uint8_t *charsmap;     /* precompiled_charsmap, borrowed from proto; NULL when none */
     size_t       charsmap_len;
+    SpCharsmap   cmap;           /* the same, checked at load; n_units 0 when none */
 };
 
 /* SentencePiece splits pieces into two maps: "normal" (NORMAL, USER_DEFINED,

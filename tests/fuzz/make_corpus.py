@@ -135,6 +135,29 @@ with tempfile.TemporaryDirectory() as td:
 put("spmodel", "bpe.model", model)
 put("spmodel", "truncated.model", model[:len(model) // 2])
 
+# SentencePiece with a precompiled charsmap (darts-clone trie + replacement strings): the
+# same text under small hand-written rules (--normalization_rule_tsv; nmt_nfkc's own
+# charsmap is 237 KB, too big a seed): full-width ASCII, half-width katakana with a
+# two-character key, a deletion, a rule that grows 3 bytes into 33, spaces; one model
+# removing extra whitespace, one keeping it with whitespace as suffix and user symbols.
+rules = ["%X\t%X" % (cp, cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)]
+rules += ["3000\t20", "9\t20", "2003\t20 20", "FF76 FF9E\t30AC", "FF76\t30AB", "FF9E\t3099",
+          "2460\t31", "FB01\t66 69", "1\t", "7F\t",
+          "FDFA\t635 644 649 20 627 644 644 647 20 639 644 64A 647 20 648 633 644 645"]
+with tempfile.TemporaryDirectory() as td:
+    txt, tsv = os.path.join(td, "t.txt"), os.path.join(td, "rules.tsv")
+    open(txt, "wb").write(tutor_utf8 * 3 + "The quick brown fox 12345 jumps. ＦＵＬＬ ｶﾞｷﾞ\n".encode() * 20)
+    open(tsv, "w").write("\n".join(rules) + "\n")
+    for name, extra in (("charsmap-rules.model", []),
+                        ("charsmap-suffix.model", ["--remove_extra_whitespaces=false",
+                                                   "--treat_whitespace_as_suffix=true",
+                                                   "--user_defined_symbols=<mask>,ＡＢ"])):
+        subprocess.run(["spm_train", "--input=" + txt, "--model_prefix=" + os.path.join(td, "c"),
+                        "--vocab_size=600", "--model_type=bpe", "--byte_fallback=true",
+                        "--character_coverage=0.98", "--normalization_rule_tsv=" + tsv,
+                        "--minloglevel=2"] + extra, check=True, capture_output=True)
+        put("spmodel", name, open(os.path.join(td, "c.model"), "rb").read())
+
 # Megatron indexed datasets (formats.md §3): u32 .idx length, .idx, .bin.
 import struct
 

@@ -20,6 +20,7 @@
 #include "bpe_mecab.h"
 #include "bpe_words.h"
 #include "jf_alloc.h"
+#include "words_check.h"
 
 #define WS "\xE2\x96\x81"
 
@@ -177,16 +178,6 @@ static char *counter_text(size_t *len)
     }
     *len = n;
     return b;
-}
-
-static void tables_equal(const BpeWords *a, const BpeWords *b)
-{
-    assert_int_equal(a->n, b->n);
-    for (size_t i = 0; i < a->n; i++) {
-        assert_int_equal(a->w[i].count, b->w[i].count);
-        assert_int_equal(a->w[i].len, b->w[i].len);
-        assert_memory_equal(bpe_words_text(a, i), bpe_words_text(b, i), a->w[i].len);
-    }
 }
 
 /* words-1.4: counted on 1, 2 and 5 threads, fed whole or in pieces of whole

@@ -20,6 +20,8 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cli"))
 from jftest import check, finish, tmpdir  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hfpeer import hf_encode  # noqa: E402
 
 JF, TOK = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[3])
 PEERS = os.path.abspath(sys.argv[4]) if len(sys.argv) > 4 else None
@@ -52,21 +54,13 @@ def spm_ids(model, path=TEST):
                               capture_output=True, check=True).stdout.split(b"\n")
 
 
-def have_hf():
-    mod = os.path.join(PEERS, "node_modules", "@huggingface", "tokenizers") if PEERS else ""
-    return bool(PEERS) and os.path.isdir(mod) and shutil.which("node") is not None
-
-
 def check_hf(what, out):
     """npm @huggingface/tokenizers loads out/tokenizer.json and gives spm_encode's ids on every
     test line but the one that spells control pieces ("<unk> <s> </s>"), which HF reads as
     special tokens and SentencePiece as text."""
-    if not have_hf():
-        print(f"npm @huggingface/tokenizers not installed under tests/peers: HF check of {what} "
-              "skipped")
+    hr = hf_encode(PEERS, out, TEST, what)
+    if hr is None:
         return
-    hr = subprocess.run(["node", os.path.join(PEERS, "hf-encode.mjs"), out, TEST],
-                        capture_output=True, cwd=PEERS)
     check(hr.returncode == 0, f"hf-encode.mjs ran ({what}): {hr.stderr[-300:]}")
     want = spm_ids(os.path.join(out, "tokenizer.model"))
     got = hr.stdout.split(b"\n")
