@@ -7,6 +7,9 @@
 # is not flattered by repeats. Two models: llama.model (spm_train, 4,000 pieces) and a
 # 16,000-piece model trained by jaforge on big.txt. Time is CPU time (user+sys), the best of
 # RUNS runs (3), because the machine is shared; the load average is printed.
+# Then npm tiktoken (WASM; cl100k_base, o200k_base) on the same two inputs, as a speed
+# reference only (another vocabulary): tiktoken_encode.mjs, installed from package.json into
+# node_modules here (npm install when missing; skipped with a message without node or npm).
 set -euo pipefail
 JF=$1; TOK=$2; RUNS=${3:-3}
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
@@ -28,6 +31,22 @@ for _ in range(runs):
     best = t if best is None else min(best, t)
 print("%.3f" % best)' "$RUNS" "$@"
 }
+# cpt IN OUT: characters per token of ids OUT (a line per line of IN), all lines and the
+# lines with a Japanese character (bpe_char_is_japanese's rule, as tiktoken_encode.mjs)
+cpt() {
+    /usr/bin/python3 -c '
+import re, sys
+ja = re.compile("[\u3040-\u30ff\u3005-\u3007\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+                "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]")
+c = [0, 0, 0, 0]
+with open(sys.argv[1], encoding="utf-8") as f, open(sys.argv[2]) as g:
+    for line, ids in zip(f, g):
+        line = line.rstrip("\n"); n = len(ids.split())
+        c[0] += len(line); c[1] += n
+        if ja.search(line): c[2] += len(line); c[3] += n
+print(" ".join("%.3f" % (a / b) if b else "-" for a, b in ((c[0], c[1]), (c[2], c[3]))))' "$@"
+}
+declare -A JFS JFCPT
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-10s %-12s %-8s %9s %9s %9s %9s %7s %s\n' model input MB 'spm s' 'spm MB/s' 'jf s' \
     'jf MB/s' ratio output
@@ -37,8 +56,11 @@ for M in "$TOK/llama.model" "$W/m16k/tokenizer.model"; do
         TS=$(cpu "$W/spm" sh -c "spm_encode --model='$M' --output_format=id < '$W/$IN.txt'")
         TJ=$(cpu "$W/jf" "$JF" tokenizer encode --model "$M" -j 1 "$W/$IN.txt")
         cmp -s "$W/spm" "$W/jf" && SAME=identical || SAME=DIFFERENT
-        printf '%-10s %-12s %-8s %9s %9.1f %9s %9.1f %6.1fx %s\n' \
-            "$(basename "$(dirname "$M")" | sed 's/tokdata/llama/')" \
+        MN=$(basename "$(dirname "$M")" | sed 's/tokdata/llama/')
+        K=$([ "$M" = "$TOK/llama.model" ] && echo llama || echo m16k)
+        JFS[$K.$IN]=$TJ
+        JFCPT[$K.$IN]=$(cpt "$W/$IN.txt" "$W/jf")
+        printf '%-10s %-12s %-8s %9s %9.1f %9s %9.1f %6.1fx %s\n' "$MN" \
             "$([ $IN = rep ] && echo repeated || echo 'each once')" "$MB" "$TS" \
             "$(echo "$MB / $TS" | bc -l)" "$TJ" "$(echo "$MB / $TJ" | bc -l)" \
             "$(echo "$TS / $TJ" | bc -l)" "$SAME"
@@ -47,3 +69,43 @@ done
 "$JF" tokenizer encode --model "$TOK/llama.model" -j 2 "$W/rep.txt" > "$W/jf2"
 "$JF" tokenizer encode --model "$TOK/llama.model" -j 1 "$W/rep.txt" > "$W/jf1"
 cmp -s "$W/jf1" "$W/jf2" && echo "-j 2 output identical to -j 1" || echo "-j 2 output DIFFERENT"
+
+# tiktoken as a speed reference: MB/s per thread without its load (Node start-up, WASM, ranks:
+# about 0.4 s) and with it; the ratios are jaforge's MB/s of this run (its load included) over
+# tiktoken's without load, per jaforge model; +ld: both with their load. Characters per token
+# (c/tok: all lines, ja c/t: lines with a Japanese character) are only context.
+HERE=$(cd "$(dirname "$0")" && pwd)
+if ! command -v node > /dev/null; then
+    echo "tiktoken: skipped (node not found)"; exit 0
+fi
+if [ ! -d "$HERE/node_modules/tiktoken" ]; then
+    if ! command -v npm > /dev/null; then
+        echo "tiktoken: skipped (npm not found; npm install in $HERE)"; exit 0
+    fi
+    if ! (cd "$HERE" && npm install --no-audit --no-fund --silent > /dev/null 2>&1); then
+        echo "tiktoken: skipped (npm install in $HERE failed)"; exit 0
+    fi
+fi
+echo "tiktoken $(node -p 'require(process.argv[1]).version' \
+    "$HERE/node_modules/tiktoken/package.json") (npm, WASM), node $(node --version), load: \
+$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-12s %-10s %7s %8s %8s %8s %8s %8s %8s %6s %6s\n' encoding input 'load s' \
+    'enc s' 'MB/s' 'MB/s+ld' 'jf/tt 4k' 'jf/tt16k' '+ld 16k' 'c/tok' 'ja c/t'
+for E in cl100k_base o200k_base; do
+    for IN in rep once; do
+        MB=$(echo "scale=2; $(stat -c %s "$W/$IN.txt") / 1048576" | bc)
+        R=$(cd "$HERE" && node tiktoken_encode.mjs --runs "$RUNS" "$E" "$W/$IN.txt")
+        v() { echo "$R" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+        L=$(v load_cpu_s); T=$(v encode_cpu_s); TT=$(v total_cpu_s)
+        printf '%-12s %-10s %7s %8s %8.1f %8.1f %7.1fx %7.1fx %7.1fx %6s %6s\n' "$E" \
+            "$([ $IN = rep ] && echo repeated || echo 'each once')" "$L" "$T" \
+            "$(echo "$MB / $T" | bc -l)" "$(echo "$MB / $TT" | bc -l)" \
+            "$(echo "$T / ${JFS[llama.$IN]}" | bc -l)" "$(echo "$T / ${JFS[m16k.$IN]}" | bc -l)" \
+            "$(echo "$TT / ${JFS[m16k.$IN]}" | bc -l)" "$(v chars_per_token)" \
+            "$(v ja_chars_per_token)"
+    done
+done
+for IN in rep once; do   # for context only: other vocabularies, the 16k model saw big.txt
+    echo "jaforge chars/token (all, Japanese lines), $([ $IN = rep ] && echo 'repeated (test.txt):' \
+        || echo 'each once:          ') llama ${JFCPT[llama.$IN]}, m16k ${JFCPT[m16k.$IN]}"
+done
