@@ -20,6 +20,7 @@
  * byte-identical for any N. An error on any rank is reported by that rank
  * and turned into MPI_Abort, so no rank hangs. */
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <malloc.h>
@@ -232,9 +233,11 @@ static JfStatus manifest_write(const DedupArgs *a, const char *path, JfError *er
     }
     f = rc == JF_OK ? fopen(path, "wb") : NULL;
     if (rc == JF_OK && (!f || fwrite(b.data, 1, b.len, f) != b.len))
-        rc = jf_error_set(err, JF_EIO, path, JF_OFFSET_UNKNOWN, "cannot write the manifest");
+        rc = jf_error_set(err, JF_EIO, path, JF_OFFSET_UNKNOWN, "cannot write the manifest: %s",
+                          strerror(errno));
     if (f && fclose(f) != 0 && rc == JF_OK)
-        rc = jf_error_set(err, JF_EIO, path, JF_OFFSET_UNKNOWN, "cannot write the manifest");
+        rc = jf_error_set(err, JF_EIO, path, JF_OFFSET_UNKNOWN, "cannot write the manifest: %s",
+                          strerror(errno));
     jf_buf_free(&b);
     return rc;
 }
@@ -364,7 +367,7 @@ static JfStatus write_share(const DedupArgs *a, Dedup *dd, size_t lo, size_t hi,
         c.w = NULL;
     }
     if (c.tsv && fclose(c.tsv) != 0 && rc == JF_OK)
-        rc = jf_error_set(err, JF_EIO, tsv_path, JF_OFFSET_UNKNOWN, "write failed");
+        rc = jf_error_set(err, JF_EIO, tsv_path, JF_OFFSET_UNKNOWN, "write failed: %s", strerror(errno));
     return rc;
 }
 
@@ -380,13 +383,14 @@ static JfStatus join_parts(const DedupArgs *a, const char *tmp, const char *tmp_
         FILE *in = fopen(part, "r");
         if (!in) { rc = jf_error_set(err, JF_EIO, part, JF_OFFSET_UNKNOWN, "cannot open"); break; }
         for (size_t n; (n = fread(buf, 1, sizeof buf, in)) > 0;)
-            if (fwrite(buf, 1, n, out) != n) rc = jf_error_set(err, JF_EIO, tmp_path, JF_OFFSET_UNKNOWN, "write failed");
+            if (fwrite(buf, 1, n, out) != n)
+                rc = jf_error_set(err, JF_EIO, tmp_path, JF_OFFSET_UNKNOWN, "write failed: %s", strerror(errno));
         if (ferror(in)) rc = jf_error_set(err, JF_EIO, part, JF_OFFSET_UNKNOWN, "read failed");
         fclose(in);
         unlink(part);
     }
     if (out && fclose(out) != 0 && rc == JF_OK)
-        rc = jf_error_set(err, JF_EIO, tmp_path, JF_OFFSET_UNKNOWN, "write failed");
+        rc = jf_error_set(err, JF_EIO, tmp_path, JF_OFFSET_UNKNOWN, "write failed: %s", strerror(errno));
     return rc;
 }
 

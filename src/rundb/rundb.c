@@ -8,6 +8,7 @@
  * jf_alloc_fail_at reaches SQLite's own out-of-memory paths too. */
 #include "rundb_int.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
@@ -142,6 +143,16 @@ JfStatus rundb_error_sqlite(RunDb *db, int rc, const char *what, JfError *err)
     /* sqlite3_errmsg can lag behind rc (e.g. after a failed reset): prefer
      * the text of rc when they disagree. */
     if (db->conn && sqlite3_errcode(db->conn) != rc) msg = sqlite3_errstr(rc);
+    /* On a full disk SQLite says "database or disk is full" or "disk I/O
+     * error"; the system's reason (ENOSPC, EIO, ...) tells which. The unix
+     * VFS keeps no errno with SQLITE_FULL: it means a write came up short
+     * for want of space. */
+    int sys = db->conn && ((rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR)
+                  ? sqlite3_system_errno(db->conn) : 0;
+    if ((rc & 0xff) == SQLITE_FULL && !sys) sys = ENOSPC;
+    if (sys)
+        return jf_error_set(err, code, db->path, JF_OFFSET_UNKNOWN, "run database: %s: %s (%s)",
+                            what, msg, strerror(sys));
     return jf_error_set(err, code, db->path, JF_OFFSET_UNKNOWN, "run database: %s: %s", what, msg);
 }
 
