@@ -115,15 +115,43 @@ void bpe_scratch_close(BpeScratch *s)
 
 /* ---- normalization ---- */
 
-/* Longest USER_DEFINED piece that prefixes t[0..n); 0 when none. */
-static size_t user_match(const SpModel *m, const char *t, size_t n)
+static inline bool user_is(const SpModel *m, const char *t, size_t k)
 {
-    size_t k = n < m->max_user_len ? n : m->max_user_len;
-    for (; k > 0; k--) {
-        int32_t id = sp_model_find(m, t, k);
-        if (id >= 0 && m->pieces[id].type == SP_PIECE_USER_DEFINED) return k;
+    int32_t id = sp_model_find(m, t, k);
+    return id >= 0 && m->pieces[id].type == SP_PIECE_USER_DEFINED;
+}
+
+/* user_match's probes: the longest USER_DEFINED piece of 3 bytes or more
+ * that prefixes t[0..n), at the lengths some piece has; 0 when none. */
+static size_t user_match_long(const SpModel *m, const char *t, size_t n)
+{
+    size_t top = n < m->max_user_len ? n : m->max_user_len;
+    for (size_t k = top; k > 63; k--)   /* pieces of 64 bytes or more: rare */
+        if (user_is(m, t, k)) return k;
+    uint64_t lens = m->user_lens & (top >= 63 ? UINT64_MAX : ((uint64_t)2 << top) - 1);
+    while (lens) {
+        unsigned k = 63u - (unsigned)__builtin_clzll(lens);
+        if (user_is(m, t, k)) return k;
+        lens &= ~((uint64_t)1 << k);
     }
     return 0;
+}
+
+/* Longest USER_DEFINED piece that prefixes t[0..n) (n > 0); 0 when none.
+ * This runs at every character of a model with user pieces (twice: raw and
+ * normalized text), so the model's filters answer first: pieces of 1 and 2
+ * bytes exactly, longer ones only when the hash of t's first three bytes is
+ * one of theirs, and then only at lengths some piece has (a hash probe of the
+ * piece table each). Most characters cost three bit tests. */
+static inline size_t user_match(const SpModel *m, const char *t, size_t n)
+{
+    const uint8_t *u = (const uint8_t *)t;
+    if (n >= 3 && sp_bit_has(m->user_3, sp_user_hash3(u))) {
+        size_t k = user_match_long(m, t, n);
+        if (k) return k;
+    }
+    if (n >= 2 && sp_bit_has(m->user_2, (uint32_t)u[0] << 8 | u[1])) return 2;
+    return sp_bit_has(m->user_1, u[0]) ? 1 : 0;
 }
 
 /* SentencePiece's Normalizer::NormalizePrefix: a user symbol whole (not
@@ -684,6 +712,26 @@ static JfStatus encode_fast(const SpModel *m, BpeScratch *s, const char *text, s
     }
     s->norm_len = len;
     return chunk_encode(m, s, 0, k);
+}
+
+JfStatus bpe_reduce(const SpModel *m, BpeScratch *s, const char *text, size_t len, int32_t *id,
+                    JfError *err)
+{
+    *id = -1;
+    s->heap_len = s->rev_len = 0;
+    if (len == 0) return JF_OK;
+    if (len > BPE_MAX_INPUT)
+        return jf_error_set(err, JF_ETOOBIG, NULL, JF_OFFSET_UNKNOWN,
+                            "text of %zu bytes is over the 256 MiB limit", len);
+    if (!GROW(s->norm, s->norm_cap, len))
+        return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+    memcpy(s->norm, text, len);
+    s->norm_len = len;
+    size_t nsym = 0;
+    if (split_symbols(m, s, &nsym) != JF_OK || merge_heap(m, s, 0, nsym) != JF_OK)
+        return jf_error_set(err, JF_ENOMEM, NULL, JF_OFFSET_UNKNOWN, "out of memory");
+    if (s->sym[0].next < 0) *id = s->sym[0].id;   /* one symbol: the whole text */
+    return JF_OK;
 }
 
 JfStatus bpe_encode(const SpModel *m, BpeScratch *s, const char *text, size_t len,

@@ -48,6 +48,17 @@ void     bpe_scratch_close(BpeScratch *s);    /* accepts NULL */
 JfStatus bpe_encode(const SpModel *m, BpeScratch *s, const char *text, size_t len,
                     const BpeToken **toks, size_t *n, JfError *err);
 
+/* SentencePiece's merges alone over text[0..len), taken as already
+ * normalized (no normalization, no dummy prefix; USER_DEFINED pieces are
+ * still split off whole and frozen): *id is the piece the text ends as when
+ * the merges leave one symbol, before any UNUSED piece is split back; -1
+ * when they leave several (or the text is empty, or its one symbol is no
+ * piece). So a piece's own text tells whether the encoder can ever produce
+ * it: a symbol that ends as exactly that text saw only the merges inside it,
+ * in this order. For hf_export.c. Errors: JF_ENOMEM, JF_ETOOBIG. */
+JfStatus bpe_reduce(const SpModel *m, BpeScratch *s, const char *text, size_t len, int32_t *id,
+                    JfError *err);
+
 /* Appends the text of ids[0..n) to out, as spm_decode does: U+2581 -> space,
  * the dummy-prefix space of the first piece dropped, runs of byte pieces
  * reassembled into UTF-8 (each invalid byte -> U+FFFD), CONTROL pieces

@@ -201,6 +201,7 @@ static JfStatus model_index(SpModel *m, const char *name, JfError *err)
             m->byte_id[b] = (int32_t)id;
         } else if (type == SP_PIECE_USER_DEFINED) {
             if (len > m->max_user_len) m->max_user_len = len;
+            sp_model_user_note(m, (const uint8_t *)sp->piece, len);
         } else if (type == SP_PIECE_UNUSED) {
             m->has_unused = true;
         }

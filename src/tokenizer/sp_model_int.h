@@ -43,6 +43,14 @@ struct SpModel {
     int32_t      unk;            /* id of the UNKNOWN piece */
     int32_t      byte_id[256];   /* id of <0xXX>, -1 when absent */
     size_t       max_user_len;   /* longest USER_DEFINED piece in bytes, 0 when none */
+    /* Filters that let the encoder's user-piece lookup skip most positions
+     * with one bit test (sp_model_user_match): the first bytes of 1-byte
+     * pieces, the first two bytes of 2-byte ones, a hash of the first three
+     * bytes of longer ones, and which lengths (3..63 bytes) occur. */
+    uint64_t     user_1[256 / 64];
+    uint64_t     user_2[65536 / 64];
+    uint64_t     user_3[65536 / 64];
+    uint64_t     user_lens;      /* bit k: some piece is k bytes (3 <= k <= 63) */
     bool         has_unused;     /* some piece is UNUSED: resegmentation needed */
     bool         low_score;      /* some piece scores -inf or NaN: the encoder's scan
                                   * uses -inf for "no pair", so it takes the heap */
@@ -108,6 +116,27 @@ static inline bool sp_model_adjacent_has(const SpModel *m, uint32_t a, uint32_t 
         if (m->adj[i] == key) return true;
         if (m->adj[i] == SP_PAIR_EMPTY) return false;
     }
+}
+
+/* The user_3 bit of a piece or text starting with bytes t[0..3). */
+static inline uint32_t sp_user_hash3(const uint8_t *t)
+{
+    uint32_t v = (uint32_t)t[0] << 16 | (uint32_t)t[1] << 8 | t[2];
+    return (v * 0x9E3779B1u) >> 16;
+}
+
+static inline bool sp_bit_has(const uint64_t *set, uint32_t bit)
+{
+    return set[bit >> 6] >> (bit & 63) & 1;
+}
+
+/* Records USER_DEFINED piece t[0..len) in m's filters (sp_model.c, at load). */
+static inline void sp_model_user_note(SpModel *m, const uint8_t *t, size_t len)
+{
+    uint32_t bit = len == 1 ? t[0] : len == 2 ? (uint32_t)t[0] << 8 | t[1] : sp_user_hash3(t);
+    uint64_t *set = len == 1 ? m->user_1 : len == 2 ? m->user_2 : m->user_3;
+    set[bit >> 6] |= (uint64_t)1 << (bit & 63);
+    if (len >= 3 && len <= 63) m->user_lens |= (uint64_t)1 << len;
 }
 
 /* Length of the UTF-8 character starting with byte c, as SentencePiece

@@ -1,6 +1,7 @@
 """pbwire.py: just enough of the protobuf wire format for tests to read the
-fields of a SentencePiece model file (Debian has no Python protobuf module
-with SentencePiece's schema). Reads only; trusts its input."""
+fields of a SentencePiece model file, and to append pieces to one (Debian has
+no Python protobuf module with SentencePiece's schema). Trusts its input."""
+import struct
 
 
 def varint(b, i):
@@ -47,3 +48,21 @@ def message(b):
     for f, w, i, j in typed_fields(b):
         out.setdefault(f, []).append(varint(b, i)[0] if w == 0 else b[i:j])
     return out
+
+
+def encode_varint(n):
+    out = b""
+    while True:
+        out += bytes([(n & 0x7F) | (0x80 if n > 0x7F else 0)])
+        n >>= 7
+        if not n:
+            return out
+
+
+def piece(text, score, typ=None):
+    """One ModelProto.pieces entry (field 1): piece 1, score 2, type 3 when given."""
+    t = text.encode()
+    msg = b"\x0a" + encode_varint(len(t)) + t + b"\x15" + struct.pack("<f", score)
+    if typ is not None:
+        msg += b"\x18" + encode_varint(typ)
+    return b"\x0a" + encode_varint(len(msg)) + msg

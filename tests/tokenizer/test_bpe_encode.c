@@ -269,6 +269,47 @@ static void test_bpe_1_6_decode_edges(void **state)
     sp_model_close(m);
 }
 
+/* bpe-1.7: bpe_reduce (hf_export's check): every NORMAL piece of the spm_train
+ * model is what the merges make of its own text; text that ends as several
+ * symbols, or holds a user piece beside other text, gives -1; a user piece
+ * alone is its own frozen symbol. */
+static void test_bpe_1_7_reduce(void **state)
+{
+    (void)state;
+    SpModel *m = model("llama.model");
+    BpeScratch *s;
+    JfError err;
+    int32_t id;
+    assert_int_equal(bpe_scratch_open(&s, &err), JF_OK);
+    size_t normal = 0;
+    for (uint32_t i = 0; i < sp_model_size(m); i++) {
+        if (sp_model_type(m, i) != SP_PIECE_NORMAL) continue;
+        size_t len;
+        const char *t = sp_model_piece(m, i, &len);
+        assert_int_equal(bpe_reduce(m, s, t, len, &id, &err), JF_OK);
+        assert_int_equal(id, (int32_t)i);
+        normal++;
+    }
+    assert_true(normal > 3000);
+    assert_int_equal(bpe_reduce(m, s, "", 0, &id, &err), JF_OK);
+    assert_int_equal(id, -1);
+    const char *two = "\xE2\x96\x81the\xE2\x96\x81the";   /* two words never merge */
+    assert_int_equal(bpe_reduce(m, s, two, strlen(two), &id, &err), JF_OK);
+    assert_int_equal(id, -1);
+    assert_int_equal(bpe_reduce(m, s, "<0x41>", 6, &id, &err), JF_OK);   /* a byte piece's text */
+    assert_int_equal(id, -1);
+    sp_model_close(m);
+    m = model("plain.model");
+    int32_t mask = sp_model_find(m, "<mask>", 6);
+    assert_true(mask >= 0);
+    assert_int_equal(bpe_reduce(m, s, "<mask>", 6, &id, &err), JF_OK);
+    assert_int_equal(id, mask);
+    assert_int_equal(bpe_reduce(m, s, "x<mask>", 7, &id, &err), JF_OK);
+    assert_int_equal(id, -1);
+    bpe_scratch_close(s);
+    sp_model_close(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_bpe_1_4_threads),
         cmocka_unit_test(test_bpe_1_5_user_symbols_unk),
         cmocka_unit_test(test_bpe_1_6_decode_edges),
+        cmocka_unit_test(test_bpe_1_7_reduce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

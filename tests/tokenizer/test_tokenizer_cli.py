@@ -8,6 +8,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cli"))
 from jftest import check, finish, run, tmpdir  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pbwire import piece  # noqa: E402
 
 TOK = sys.argv[3]
 TEST = os.path.join(TOK, "test.txt")
@@ -73,21 +75,6 @@ def main():
     # A vocabulary that is not closed (formats.md section 1): pieces appended to the llama
     # model whose characters are not pieces themselves (emoji, rare kanji, Greek). The encoder
     # looks such pairs up by text; spm_encode must still agree on every line.
-    import struct
-
-    def piece(text, score):
-        body = text.encode()
-        msg = b"\x0a" + varint(len(body)) + body + b"\x15" + struct.pack("<f", score)
-        return b"\x0a" + varint(len(msg)) + msg
-
-    def varint(n):
-        out = b""
-        while True:
-            out += bytes([(n & 0x7F) | (0x80 if n > 0x7F else 0)])
-            n >>= 7
-            if not n:
-                return out
-
     ext = os.path.join(tmpdir(), "ext.model")
     extra = ["\U00020BB7野", "😀🎉", "🎉👍", "▁😀", "Ελ", "ηνι", "ληνικά", "𩸽(", "한국", "국어",
              "🀄🃏🂡", "𠮷野家"]
