@@ -264,26 +264,63 @@ static void trainer_stats_update(BpeTrainer *t)
 
 /* ---- sentences to words (TrainerInterface::LoadSentences, SplitIntoWords) ---- */
 
-/* Length of the meta piece (<unk> <s> </s>, a user symbol, a byte piece with
- * byte_fallback) that starts at s[0..n), 0 when none. SentencePiece replaces
- * them by a space in training text, so that they are never learned. */
-static size_t meta_match(const BpeTrainer *t, const char *s, size_t n)
+/* Raw bytes of s[0..n) that the normalized text sym[0..k) covers, or 0: a
+ * U+2581 of sym stands for a space or a U+2581 of the input, or (at the start
+ * of a sentence, *dummy set) for the dummy prefix, which covers no input. */
+static size_t meta_cover(const char *sym, size_t k, const char *s, size_t n, bool at_start,
+                         bool *dummy)
+{
+    size_t i = 0, j = 0;
+    *dummy = false;
+    if (at_start && k >= SP_SPACE_LEN && !memcmp(sym, SP_SPACE, SP_SPACE_LEN)) {
+        *dummy = true;
+        j = SP_SPACE_LEN;
+    }
+    while (j < k) {
+        if (k - j >= SP_SPACE_LEN && !memcmp(sym + j, SP_SPACE, SP_SPACE_LEN) && i < n && s[i] == ' ') {
+            i++, j += SP_SPACE_LEN;
+            continue;
+        }
+        if (i >= n || s[i] != sym[j] || sym[j] == ' ') return 0;   /* normalized text has no spaces */
+        i++, j++;
+    }
+    return i || *dummy ? i : 0;
+}
+
+/* The meta piece (<unk> <s> </s>, a user symbol, a byte piece with
+ * byte_fallback) that starts at s[0..n) in the normalized text, the longest
+ * as SentencePiece's prefix matcher finds it: *len gets the input bytes it
+ * covers and *dummy whether it took the dummy prefix too. SentencePiece
+ * replaces each by " \u2047 " in the normalized training text, so it is
+ * never learned and no piece crosses it (neither a space nor U+2047 may be in
+ * a piece): a word boundary with no U+2581 after it. @return true on a match. */
+static bool meta_match(const BpeTrainer *t, const char *s, size_t n, bool at_start, size_t *len,
+                       bool *dummy)
 {
     static const char *const CTRL[] = { "<unk>", "<s>", "</s>" };
+    size_t best = 0, best_norm = 0;
+    bool best_dummy = false, d;
     if (s[0] == '<') {
         for (size_t i = 0; i < 3; i++) {
             size_t k = strlen(CTRL[i]);
-            if (n >= k && !memcmp(s, CTRL[i], k)) return k;
+            if (n >= k && !memcmp(s, CTRL[i], k) && k > best_norm) best = best_norm = k;
         }
         if (t->opt.byte_fallback && n >= 6 && !memcmp(s, "<0x", 3) && s[5] == '>' &&
-            strchr("0123456789ABCDEF", s[3]) && strchr("0123456789ABCDEF", s[4]) && s[3] && s[4])
-            return 6;
+            strchr("0123456789ABCDEF", s[3]) && strchr("0123456789ABCDEF", s[4]) && s[3] && s[4] &&
+            6 > best_norm)
+            best = best_norm = 6;
     }
     for (size_t i = 0; i < t->opt.n_user_symbols; i++) {
-        size_t k = strlen(t->users[i]);
-        if (k && n >= k && !memcmp(s, t->users[i], k)) return k;
+        size_t k = strlen(t->users[i]), c;
+        if (k > best_norm && (c = meta_cover(t->users[i], k, s, n, at_start, &d))) {
+            best = c, best_norm = k, best_dummy = d;
+        } else if (k > best_norm && at_start && d && k == SP_SPACE_LEN) {
+            best = 0, best_norm = k, best_dummy = true;   /* "\u2581" alone: the dummy prefix */
+        }
     }
-    return 0;
+    *len = best;
+    *dummy = best_dummy;
+    return best_norm > 0;
 }
 
 /* One sentence: identity normalization (dummy prefix, ' ' -> U+2581, each
@@ -307,7 +344,7 @@ static JfStatus sentence_add(TrCutter *c, BpeWords *words, const char *s, size_t
     char *line = c->line;
     memcpy(line, SP_SPACE, SP_SPACE_LEN);
     size_t m = SP_SPACE_LEN, start = 0;
-    bool prev_ws = true, metas = t->opt.n_user_symbols > 0;
+    bool prev_ws = true, metas = t->opt.n_user_symbols > 0, dummy_gone = false;
     for (size_t i = 0; i < n;) {
         bool mcut = false;
         if (j < n_cuts) {
@@ -328,8 +365,17 @@ static JfStatus sentence_add(TrCutter *c, BpeWords *words, const char *s, size_t
         size_t adv, k = 0;
         uint32_t cp = 0;
         bool rep = true;   /* U+2581 written instead of the input's bytes */
-        if ((b == '<' || metas) && (adv = meta_match(t, s + i, n - i))) cp = TR_WS;
-        else if (b == ' ') cp = TR_WS, adv = 1;
+        bool dummy;
+        if ((b == '<' || metas) && meta_match(t, s + i, n - i, i == 0 && !dummy_gone, &adv, &dummy)) {
+            /* a boundary, no U+2581: the next word starts after it */
+            if (dummy) m = start, dummy_gone = true;     /* the symbol took the dummy prefix */
+            else if (m > start && !bpe_words_add(words, line + start, m - start, 1)) return nomem(err);
+            start = m;
+            prev_ws = false;
+            i += adv;
+            continue;
+        }
+        if (b == ' ') cp = TR_WS, adv = 1;
         else if ((k = sp_utf8_next((const uint8_t *)s + i, n - i, &cp))) adv = k, rep = false;
         else cp = 0xFFFD, adv = 1;
         bool ws = cp == TR_WS;
