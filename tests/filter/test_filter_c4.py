@@ -16,7 +16,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from jftest import DATA, check, finish, read_docs, require_data, run, tmpdir
+from jftest import check, extract_sample, finish, read_docs, run, tmpdir
 
 # ---- the reference: datatrove.pipeline.filters.c4_filters.C4QualityFilter ----
 CITATION_REGEX = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
@@ -129,11 +129,8 @@ def compare(docs, out, label):
     return kept, rej, table
 
 
-require_data("warc/sample.warc.gz")
 work = tmpdir()
-ext = os.path.join(work, "ext")
-r = run(["extract", "-q", "--out", ext, os.path.join(DATA, "warc/sample.warc.gz")])
-check(r.returncode == 0, f"extract exit 0 ({r.stderr[-300:]})")
+ext = extract_sample(work)
 en_docs = read_docs(os.path.join(ext, "en", "sample.jsonl.zst"))
 check(len(en_docs) > 30, f"English pages extracted ({len(en_docs)})")
 

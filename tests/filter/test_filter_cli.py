@@ -16,13 +16,10 @@ import sqlite3
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from jftest import DATA, check, finish, read_docs, require_data, run, tmpdir
+from jftest import check, extract_sample, finish, read_docs, run, tmpdir
 
-require_data("warc/sample.warc.gz")
 work = tmpdir()
-ext = os.path.join(work, "ext")
-r = run(["extract", "-q", "--out", ext, os.path.join(DATA, "warc/sample.warc.gz")])
-check(r.returncode == 0, f"extract exit 0 ({r.stderr[-300:]})")
+ext = extract_sample(work)
 JA = os.path.join(ext, "ja", "sample.jsonl.zst")
 EN = os.path.join(ext, "en", "sample.jsonl.zst")
 ja_docs = read_docs(JA)

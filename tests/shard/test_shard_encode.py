@@ -17,15 +17,12 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from jftest import DATA, check, finish, read_docs, require_data, run, tmpdir  # noqa: E402
+from jftest import check, extract_sample, finish, read_docs, run, tmpdir  # noqa: E402
 
 import sentencepiece as spm  # noqa: E402
 
-require_data("warc/sample.warc.gz")
 work = tmpdir()
-docs_dir = os.path.join(work, "docs")
-r = run(["extract", "-q", "--out", docs_dir, os.path.join(DATA, "warc/sample.warc.gz")])
-check(r.returncode == 0, f"extract ({r.stderr})")
+docs_dir = extract_sample(work)
 inputs = [os.path.join(docs_dir, "ja/sample.jsonl.zst"), os.path.join(docs_dir, "en/sample.jsonl.zst")]
 docs = read_docs(inputs[0]) + read_docs(inputs[1])
 
