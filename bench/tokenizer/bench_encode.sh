@@ -48,9 +48,14 @@ print(" ".join("%.3f" % (a / b) if b else "-" for a, b in ((c[0], c[1]), (c[2], 
 }
 declare -A JFS JFCPT
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-10s %-12s %-8s %9s %9s %9s %9s %7s %s\n' model input MB 'spm s' 'spm MB/s' 'jf s' \
-    'jf MB/s' ratio output
+: > "$W/empty.txt"
+printf '%-10s %-12s %-8s %9s %9s %9s %9s %7s %8s %s\n' model input MB 'spm s' 'spm MB/s' 'jf s' \
+    'jf MB/s' ratio 'ratio-ld' output
 for M in "$TOK/llama.model" "$W/m16k/tokenizer.model"; do
+    # start-up and model load, on an empty input (jaforge's binary links MPI, OpenBLAS, ICU...:
+    # about 13 ms before main); ratio-ld compares the encoding alone
+    LS=$(RUNS=$((RUNS * 3)) cpu "$W/spm" sh -c "spm_encode --model='$M' --output_format=id < '$W/empty.txt'")
+    LJ=$(cpu "$W/jf" "$JF" tokenizer encode --model "$M" -j 1 "$W/empty.txt")
     for IN in rep once; do
         MB=$(echo "scale=2; $(stat -c %s "$W/$IN.txt") / 1048576" | bc)
         TS=$(cpu "$W/spm" sh -c "spm_encode --model='$M' --output_format=id < '$W/$IN.txt'")
@@ -60,10 +65,10 @@ for M in "$TOK/llama.model" "$W/m16k/tokenizer.model"; do
         K=$([ "$M" = "$TOK/llama.model" ] && echo llama || echo m16k)
         JFS[$K.$IN]=$TJ
         JFCPT[$K.$IN]=$(cpt "$W/$IN.txt" "$W/jf")
-        printf '%-10s %-12s %-8s %9s %9.1f %9s %9.1f %6.1fx %s\n' "$MN" \
+        printf '%-10s %-12s %-8s %9s %9.1f %9s %9.1f %6.1fx %7.1fx %s\n' "$MN" \
             "$([ $IN = rep ] && echo repeated || echo 'each once')" "$MB" "$TS" \
             "$(echo "$MB / $TS" | bc -l)" "$TJ" "$(echo "$MB / $TJ" | bc -l)" \
-            "$(echo "$TS / $TJ" | bc -l)" "$SAME"
+            "$(echo "$TS / $TJ" | bc -l)" "$(echo "($TS - $LS) / ($TJ - $LJ)" | bc -l)" "$SAME"
     done
 done
 "$JF" tokenizer encode --model "$TOK/llama.model" -j 2 "$W/rep.txt" > "$W/jf2"
@@ -75,6 +80,10 @@ cmp -s "$W/jf1" "$W/jf2" && echo "-j 2 output identical to -j 1" || echo "-j 2 o
 # tiktoken's without load, per jaforge model; +ld: both with their load. Characters per token
 # (c/tok: all lines, ja c/t: lines with a Japanese character) are only context.
 HERE=$(cd "$(dirname "$0")" && pwd)
+echo "start-up and model load (empty input): spm_encode ${LS} s, jaforge ${LJ} s (last model)"
+if [ -n "${JF_BENCH_NO_TIKTOKEN:-}" ]; then
+    echo "tiktoken: skipped (JF_BENCH_NO_TIKTOKEN)"; exit 0
+fi
 if ! command -v node > /dev/null; then
     echo "tiktoken: skipped (node not found)"; exit 0
 fi
