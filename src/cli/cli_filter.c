@@ -10,8 +10,9 @@
  * meta.trimmed_chars and meta.removed_lines. The rules are the filter
  * library's (src/filter/filter.h). Under mpirun rank 0 keeps the run
  * database and hands the inputs out to the other ranks (cli_farm.h), which
- * filter them with their threads and send the statistics back; outputs are
- * per input, so the same for any number of ranks. */
+ * filter them with their threads and send the statistics back, while a
+ * thread of rank 0 takes inputs from the same queue; outputs are per input,
+ * so the same for any number of ranks. */
 #include <getopt.h>
 #include <pthread.h>
 #include <limits.h>
@@ -448,7 +449,7 @@ static JfStatus input_do(const FilterArgs *a, Batch *b, RunDb *db, size_t i, Fil
     return rc;
 }
 
-/* ---- MPI: rank 0 hands inputs out (cli_farm.h) and only coordinates ---- */
+/* ---- MPI: rank 0 hands inputs out (cli_farm.h) and filters too ---- */
 
 /* A worker's result: "rc bad_lines\0message\0outputs\0stats\0". */
 typedef struct {
@@ -464,11 +465,12 @@ typedef struct {
                                      so the samples in the table do not depend on timing */
     JfStatus          rc;
     JfError           err;
+    pthread_mutex_t   lock;       /* rank 0: the farm's callbacks and the local worker */
 } FilterFarm;
 
-static int64_t farm_next(void *ctx)
+/* Next input to filter (lock held). */
+static int64_t farm_take(FilterFarm *fm)
 {
-    FilterFarm *fm = ctx;
     while (fm->rc == JF_OK && fm->next < fm->a->inputs.count) {
         size_t i = fm->next++;
         bool skip;
@@ -477,6 +479,58 @@ static int64_t farm_next(void *ctx)
         cli_progress_update(fm->prog, ++fm->finished, NULL);
     }
     return -1;
+}
+
+static int64_t farm_next(void *ctx)
+{
+    FilterFarm *fm = ctx;
+    pthread_mutex_lock(&fm->lock);
+    int64_t t = farm_take(fm);
+    pthread_mutex_unlock(&fm->lock);
+    return t;
+}
+
+/* Records an input's outcome (lock held). */
+static void farm_record(FilterFarm *fm, int64_t t, JfStatus rc, const char *msg,
+                        const char *outputs, const char *stats, uint64_t bad)
+{
+    JfError err;
+    JfStatus st = input_end(fm->db, fm->task_ids[t], rc, msg[0] ? msg :
+                            "a worker rank sent a malformed result", outputs, stats, bad,
+                            NULL, fm->rcnt, &err);
+    if (rc == JF_OK) fm->stats[t] = strdup(stats);
+    if (st != JF_OK && fm->rc == JF_OK) {
+        fm->rc = st;
+        fm->err = err;
+    }
+    cli_progress_update(fm->prog, ++fm->finished, NULL);
+}
+
+/* Rank 0's own share: a thread taking inputs from the same queue as the
+ * other ranks and filtering them with rank 0's threads. */
+static void *farm_local(void *ctx)
+{
+    FilterFarm *fm = ctx;
+    for (;;) {
+        pthread_mutex_lock(&fm->lock);
+        int64_t t = fm->rc == JF_OK ? farm_take(fm) : -1;
+        pthread_mutex_unlock(&fm->lock);
+        if (t < 0) return NULL;
+        char *outputs = NULL, *stats = NULL, msg[768] = "";
+        uint64_t bad = 0;
+        JfError err;
+        jf_error_clear(&err);
+        JfStatus rc = input_work(fm->a, fm->b, (size_t)t, &bad, &outputs, &stats, &err);
+        if (rc != JF_OK) {
+            cli_report(&err);
+            jf_error_format(&err, msg, sizeof msg);
+        }
+        pthread_mutex_lock(&fm->lock);
+        farm_record(fm, t, rc, msg, outputs ? outputs : "[]", stats ? stats : "{}", bad);
+        pthread_mutex_unlock(&fm->lock);
+        free(outputs);
+        free(stats);
+    }
 }
 
 static void farm_done(void *ctx, int64_t t, const void *buf, size_t len)
@@ -489,16 +543,9 @@ static void farm_done(void *ctx, int64_t t, const void *buf, size_t len)
         for (int k = 0; k < 4 && p < end; k++, p += strlen(p) + 1) field[k] = p;
         if (sscanf(field[0], "%d %llu", &rc, &bad) != 2) rc = JF_EINTERNAL;
     }
-    JfError err;
-    JfStatus st = input_end(fm->db, fm->task_ids[t], (JfStatus)rc, field[1][0] ? field[1] :
-                            "a worker rank sent a malformed result", field[2], field[3], bad,
-                            NULL, fm->rcnt, &err);
-    if (rc == JF_OK) fm->stats[t] = strdup(field[3]);
-    if (st != JF_OK && fm->rc == JF_OK) {
-        fm->rc = st;
-        fm->err = err;
-    }
-    cli_progress_update(fm->prog, ++fm->finished, NULL);
+    pthread_mutex_lock(&fm->lock);
+    farm_record(fm, t, (JfStatus)rc, field[1], field[2], field[3], bad);
+    pthread_mutex_unlock(&fm->lock);
 }
 
 static void farm_work(void *ctx, int64_t t, void **out, size_t *out_len)
@@ -587,9 +634,14 @@ static JfStatus filter_all(const FilterArgs *a, Batch *b, RunDb *db, int ranks, 
         size_t n = a->inputs.count ? a->inputs.count : 1;
         fm.task_ids = calloc(n, sizeof *fm.task_ids);
         fm.stats = calloc(n, sizeof *fm.stats);
+        pthread_mutex_init(&fm.lock, NULL);
         bool ok = fm.task_ids && fm.stats;
+        pthread_t local;
+        bool local_ok = ok && pthread_create(&local, NULL, farm_local, &fm) == 0;
         CliFarm farm = { .next = ok ? farm_next : farm_none, .done = farm_done, .ctx = &fm };
         cli_farm_lead(&farm, ranks);
+        if (local_ok) pthread_join(local, NULL);
+        pthread_mutex_destroy(&fm.lock);
         JfError jerr;
         for (size_t i = 0; ok && i < a->inputs.count; i++) {
             if (fm.stats[i]) filter_stats_add_json(&total, fm.stats[i], &jerr);
