@@ -370,6 +370,7 @@ static JfStatus log_open(Trainer *t, int64_t step, JfError *err)
             if (!header && strtoll(line, NULL, 10) > step) break;
             if (header) continue;
             size_t n = strlen(line);
+            if (line[n - 1] != '\n') break;   /* a row cut short (a full disk): not kept */
             char *k = jf_realloc(kept, kept_len + n + 1);
             if (!k) break;
             kept = k;
@@ -394,7 +395,9 @@ static JfStatus log_open(Trainer *t, int64_t step, JfError *err)
     return JF_OK;
 }
 
-static void log_row(Trainer *t, const TrainStepInfo *s)
+/* One row of OUT/log.csv (rank 0). A write that fails (a full disk) ends the
+ * run now, not at the next checkpoint. */
+static JfStatus log_row(Trainer *t, const TrainStepInfo *s, JfError *err)
 {
     FILE *f = t->log;
     fprintf(f, "%llu,%.17g,%.9g,%.9g,%.1f,%.4f,", (unsigned long long)s->step, s->loss, s->lr,
@@ -411,7 +414,11 @@ static void log_row(Trainer *t, const TrainStepInfo *s)
         if (val) fprintf(f, "%.9g", t->val_ds[d]);
     }
     fputc('\n', f);
-    fflush(f);
+    if (fflush(f) == 0 && !ferror(f)) return JF_OK;
+    char lp[1024];
+    path_in(lp, sizeof lp, t->o.out_dir, "log.csv", -1);
+    return jf_error_set(err, JF_EIO, lp, JF_OFFSET_UNKNOWN, "cannot write the training log: %s",
+                        strerror(errno));
 }
 
 /* OUT/loss.svg from OUT/log.csv (rank 0). The chart is a view of the log:
@@ -825,12 +832,11 @@ JfStatus train_run(const JfConfig *cfg, const TrainHooks *hooks, JfError *err)
             st = eval_run(&t, &info, err);
         if (st != JF_OK) break;
         bool ck = (t.o.ckpt_interval > 0 && step % t.o.ckpt_interval == 0) || step == last;
-        if (t.rank == 0) {
-            log_row(&t, &info);
+        if (t.rank == 0 && (st = log_row(&t, &info, err)) == JF_OK) {
             if (hooks && hooks->on_step) hooks->on_step(&info, hooks->user);
             if (ck || !isnan(info.val_loss)) chart_update(&t);
         }
-        if (ck) st = checkpoint_write(&t, step, err);
+        if (st == JF_OK && ck) st = checkpoint_write(&t, step, err);
     }
     trainer_free(&t);
     return st;
