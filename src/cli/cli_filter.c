@@ -506,6 +506,20 @@ static void farm_record(FilterFarm *fm, int64_t t, JfStatus rc, const char *msg,
     cli_progress_update(fm->prog, ++fm->finished, NULL);
 }
 
+/* input_work on input t; an error is reported here and its text left in msg. */
+static JfStatus work_reported(FilterFarm *fm, int64_t t, uint64_t *bad, char **outputs,
+                              char **stats, char *msg, size_t cap)
+{
+    JfError err;
+    jf_error_clear(&err);
+    JfStatus rc = input_work(fm->a, fm->b, (size_t)t, bad, outputs, stats, &err);
+    if (rc != JF_OK) {
+        cli_report(&err);
+        jf_error_format(&err, msg, cap);
+    }
+    return rc;
+}
+
 /* Rank 0's own share: a thread taking inputs from the same queue as the
  * other ranks and filtering them with rank 0's threads. */
 static void *farm_local(void *ctx)
@@ -518,13 +532,7 @@ static void *farm_local(void *ctx)
         if (t < 0) return NULL;
         char *outputs = NULL, *stats = NULL, msg[768] = "";
         uint64_t bad = 0;
-        JfError err;
-        jf_error_clear(&err);
-        JfStatus rc = input_work(fm->a, fm->b, (size_t)t, &bad, &outputs, &stats, &err);
-        if (rc != JF_OK) {
-            cli_report(&err);
-            jf_error_format(&err, msg, sizeof msg);
-        }
+        JfStatus rc = work_reported(fm, t, &bad, &outputs, &stats, msg, sizeof msg);
         pthread_mutex_lock(&fm->lock);
         farm_record(fm, t, rc, msg, outputs ? outputs : "[]", stats ? stats : "{}", bad);
         pthread_mutex_unlock(&fm->lock);
@@ -553,13 +561,7 @@ static void farm_work(void *ctx, int64_t t, void **out, size_t *out_len)
     FilterFarm *fm = ctx;
     char *outputs = NULL, *stats = NULL, msg[768] = "", head[48];
     uint64_t bad = 0;
-    JfError err;
-    jf_error_clear(&err);
-    JfStatus rc = input_work(fm->a, fm->b, (size_t)t, &bad, &outputs, &stats, &err);
-    if (rc != JF_OK) {
-        cli_report(&err);
-        jf_error_format(&err, msg, sizeof msg);
-    }
+    JfStatus rc = work_reported(fm, t, &bad, &outputs, &stats, msg, sizeof msg);
     snprintf(head, sizeof head, "%d %llu", (int)rc, (unsigned long long)bad);
     const char *f[4] = { head, msg, outputs ? outputs : "[]", stats ? stats : "{}" };
     size_t n = 0;
