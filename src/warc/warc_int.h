@@ -43,6 +43,8 @@ typedef struct {
     size_t      in_cap, in_pos, in_len;
     uint64_t    in_off;
     bool        in_eof;        /* read() returned 0 */
+    uint64_t    file_size;     /* a regular file's size at open; 0: unknown (a pipe) */
+    size_t      out_want;      /* compressed: free window bytes wanted before decoding */
 
     struct inflate_state *inf;
     struct ZSTD_DCtx_s   *zd;

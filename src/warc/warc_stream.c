@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <isa-l/igzip_lib.h>
@@ -36,6 +37,7 @@
 #define PLAIN_READ  (4u << 20)    /* largest single read() for plain files */
 #define GZ_HDR_MAX  (64u << 10)   /* a longer gzip header (name/extra) is garbage */
 #define DICT_MAX    (64u << 20)   /* largest zstd dictionary accepted */
+#define SLACK       (4u << 10)    /* room past a small file's end: one read sees it */
 
 #define ZSTD_MAGIC      0xFD2FB528u
 #define ZSTD_DICT_FRAME 0x184D2A5Du   /* skippable frame holding the WARC-zstd dictionary */
@@ -251,11 +253,27 @@ static JfStatus in_read_once(WarcStream *s, JfError *err)
     return JF_OK;
 }
 
+/* Bytes a read may still bring: the rest of a small file plus SLACK (so a
+ * read sees its end, and a file that grows is still read), or SIZE_MAX when the
+ * size is unknown. Buffers sized by it keep a reader of many small files (and the
+ * fuzzers) from mapping megabytes per file. */
+static size_t in_left(const WarcStream *s)
+{
+    uint64_t at = s->in_off + s->in_len;
+    if (s->file_size == 0) return SIZE_MAX / 4;
+    uint64_t rest = s->file_size > at ? s->file_size - at : 0;
+    return rest < SIZE_MAX / 4 - SLACK ? (size_t)rest + SLACK : SIZE_MAX / 4;
+}
+
 /* Reads until at least need unconsumed input bytes are buffered or the file ends. */
 static JfStatus in_want(WarcStream *s, size_t need, JfError *err)
 {
     while (s->in_len - s->in_pos < need && !s->in_eof) {
-        if (s->in_cap - s->in_len < IN_READ_MIN || s->in_cap - s->in_pos < need) {
+        size_t left = in_left(s);
+        size_t read_min = left < IN_READ_MIN ? left : IN_READ_MIN;
+        size_t fit = s->in_len - s->in_pos + left;   /* all the file can still give */
+        size_t room = need < fit ? need : fit;
+        if (s->in_cap - s->in_len < read_min || s->in_cap - s->in_pos < room) {
             size_t keep = in_keep_index(s);
             if (keep > 0) {
                 memmove(s->in, s->in + keep, s->in_len - keep);
@@ -264,7 +282,7 @@ static JfStatus in_want(WarcStream *s, size_t need, JfError *err)
                 s->in_pos -= keep;
             }
             size_t ncap = s->in_cap;
-            while (ncap - s->in_len < IN_READ_MIN || ncap - s->in_pos < need) ncap *= 2;
+            while (ncap - s->in_len < read_min || ncap - s->in_pos < room) ncap *= 2;
             if (ncap != s->in_cap) {
                 uint8_t *p = jf_realloc(s->in, ncap);
                 if (!p) return jf_error_set(err, JF_ENOMEM, s->path, s->in_off, "out of memory");
@@ -312,10 +330,20 @@ static size_t w_room(WarcStream *s, size_t want, JfStatus *rc, JfError *err)
 
 /* ---- plain ---- */
 
+/* in_left for a plain file, whose reads after the first go straight to the window. */
+static size_t plain_left(const WarcStream *s)
+{
+    uint64_t at = s->w_off + s->w_len + (s->in_len - s->in_pos);
+    if (s->file_size == 0) return SIZE_MAX / 4;
+    uint64_t rest = s->file_size > at ? s->file_size - at : 0;
+    return rest < SIZE_MAX / 4 - SLACK ? (size_t)rest + SLACK : SIZE_MAX / 4;
+}
+
 static JfStatus plain_fill(WarcStream *s, JfError *err)
 {
     JfStatus rc;
-    size_t room = w_room(s, OUT_MIN, &rc, err);
+    size_t left = plain_left(s);
+    size_t room = w_room(s, left < OUT_MIN ? left : OUT_MIN, &rc, err);
     if (rc != JF_OK) return rc;
     if (s->in_pos < s->in_len) {   /* bytes read while recognizing the file */
         size_t n = s->in_len - s->in_pos;
@@ -436,7 +464,7 @@ static JfStatus gz_fill(WarcStream *s, JfError *err)
     }
     uint64_t m_off = ring_last(s)->c_start;
     for (int stalls = 0; stalls < 2;) {
-        size_t room = w_room(s, OUT_MIN, &rc, err);
+        size_t room = w_room(s, s->out_want, &rc, err);
         if (rc != JF_OK) return rc;
         rc = in_want(s, IN_LOW, err);
         if (rc != JF_OK) return rc;
@@ -581,7 +609,7 @@ static JfStatus zs_fill(WarcStream *s, JfError *err)
     }
     uint64_t m_off = ring_last(s)->c_start;
     for (int stalls = 0; stalls < 2;) {
-        size_t room = w_room(s, OUT_MIN, &rc, err);
+        size_t room = w_room(s, s->out_want, &rc, err);
         if (rc != JF_OK) return rc;
         rc = in_want(s, IN_LOW, err);
         if (rc != JF_OK) return rc;
@@ -682,15 +710,31 @@ JfStatus warc_stream_open(WarcStream *s, const char *path, size_t w_limit, JfErr
         s->close_fd = true;
         (void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     }
-    s->in_cap = IN_CAP;
-    s->w_cap = W_INIT < w_limit ? W_INIT : w_limit;
+    struct stat st;
+    if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        s->file_size = (uint64_t)st.st_size;
+    size_t left = in_left(s);
+    s->in_cap = left < IN_CAP ? left : IN_CAP;
     s->in = jf_malloc(s->in_cap);
-    s->w = jf_malloc(s->w_cap);
-    if (!s->in || !s->w) return jf_error_set(err, JF_ENOMEM, path, 0, "out of memory");
+    if (!s->in) return jf_error_set(err, JF_ENOMEM, path, 0, "out of memory");
     JfStatus rc = in_want(s, 8, err);
     if (rc != JF_OK) return rc;
     rc = stream_detect(s, err);
     if (rc != JF_OK) return rc;
+    /* A small compressed file starts with a window of a few times its size; the
+     * window doubles when a record needs more. */
+    size_t w_init = W_INIT;
+    s->out_want = OUT_MIN;
+    if (s->codec == WARC_CODEC_PLAIN) {
+        size_t plain = plain_left(s) + 1;
+        if (plain < w_init) w_init = plain;
+    } else if (s->file_size && s->file_size < OUT_MIN / 8) {
+        s->out_want = (size_t)s->file_size * 8 + SLACK;
+        w_init = 2 * s->out_want;
+    }
+    s->w_cap = w_init < w_limit ? w_init : w_limit;
+    s->w = jf_malloc(s->w_cap);
+    if (!s->w) return jf_error_set(err, JF_ENOMEM, path, 0, "out of memory");
     if (s->codec == WARC_CODEC_GZIP) {
         s->inf = jf_malloc(sizeof *s->inf);
         if (!s->inf) return jf_error_set(err, JF_ENOMEM, path, 0, "out of memory");
