@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include "jf_alloc.h"
 
 #define STREAM_CHUNK (256u * 1024u)
+#define STREAM_SLACK (4u * 1024u)   /* past a small file's end: one read sees it */
 
 struct JfStream {
     FILE      *f;
@@ -20,11 +22,11 @@ struct JfStream {
     char      *path;
     JfCodec    codec;
     uint8_t   *in;            /* compressed bytes from the file */
-    size_t     in_pos, in_len;
+    size_t     in_cap, in_pos, in_len;
     bool       file_eof;
     uint64_t   file_bytes;
     uint8_t   *out;           /* decompressed bytes not yet consumed: out[out_pos..out_len) */
-    size_t     out_pos, out_len;
+    size_t     out_cap, out_pos, out_len;
     uint64_t   out_off;       /* stream offset of out[out_pos] */
     bool       done;          /* no more output */
     bool       failed;        /* decoder error already reported */
@@ -45,7 +47,7 @@ static bool in_refill(JfStream *s)
     if (s->in_pos < s->in_len) return true;
     if (s->file_eof) return false;
     s->in_pos = 0;
-    s->in_len = fread(s->in, 1, STREAM_CHUNK, s->f);
+    s->in_len = fread(s->in, 1, s->in_cap, s->f);
     s->file_bytes += s->in_len;
     if (s->in_len == 0) s->file_eof = true;
     return s->in_len > 0;
@@ -77,12 +79,30 @@ static JfStatus codec_init(JfStream *s)
     }
 }
 
+/* A small regular file gets an input buffer of about its size and, when it is
+ * compressed, a window of eight times that, not STREAM_CHUNK each: readers of
+ * many small files stay cheap. */
+static void size_input(JfStream *s)
+{
+    struct stat st;
+    s->in_cap = STREAM_CHUNK;
+    if (fstat(fileno(s->f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size < STREAM_CHUNK)
+        s->in_cap = (size_t)st.st_size + STREAM_SLACK;
+}
+
+static size_t window_size(const JfStream *s)
+{
+    if (s->in_cap == STREAM_CHUNK) return STREAM_CHUNK;
+    if (s->codec == JF_CODEC_PLAIN) return s->in_cap;
+    size_t w = s->in_cap * 8;
+    return w < STREAM_CHUNK ? w : STREAM_CHUNK;
+}
+
 JfStatus jf_stream_open(const char *path, JfStream **out, JfError *err)
 {
     *out = NULL;
     JfStream *s = jf_calloc(1, sizeof *s);
-    if (!s || !(s->path = jf_strdup(path)) || !(s->in = jf_malloc(STREAM_CHUNK)) ||
-        !(s->out = jf_malloc(STREAM_CHUNK))) {
+    if (!s || !(s->path = jf_strdup(path))) {
         jf_stream_close(s);
         return jf_error_set(err, JF_ENOMEM, path, JF_OFFSET_UNKNOWN, "out of memory");
     }
@@ -96,10 +116,16 @@ JfStatus jf_stream_open(const char *path, JfStream **out, JfError *err)
     } else {
         s->own = true;
     }
+    size_input(s);
+    if (!(s->in = jf_malloc(s->in_cap))) {
+        jf_stream_close(s);
+        return jf_error_set(err, JF_ENOMEM, path, JF_OFFSET_UNKNOWN, "out of memory");
+    }
     in_refill(s);
     s->codec = sniff(s->in, s->in_len);
     s->max_ratio = JF_MAX_RATIO_DEFAULT;
-    if (codec_init(s) != JF_OK) {
+    s->out_cap = window_size(s);
+    if (!(s->out = jf_malloc(s->out_cap)) || codec_init(s) != JF_OK) {
         jf_stream_close(s);
         return jf_error_set(err, JF_ENOMEM, path, JF_OFFSET_UNKNOWN, "out of memory");
     }
@@ -191,14 +217,14 @@ static size_t decode_some(JfStream *s, uint8_t *at, size_t room)
 /* Makes sure out holds at least want unconsumed bytes, or all that is left. */
 static JfStatus fill(JfStream *s, size_t want, JfError *err)
 {
-    if (want > STREAM_CHUNK) want = STREAM_CHUNK;
+    if (want > s->out_cap) want = s->out_cap;
     while (s->out_len - s->out_pos < want && !s->done) {
         if (s->out_pos > 0) {   /* compact */
             memmove(s->out, s->out + s->out_pos, s->out_len - s->out_pos);
             s->out_len -= s->out_pos;
             s->out_pos = 0;
         }
-        s->out_len += decode_some(s, s->out + s->out_len, STREAM_CHUNK - s->out_len);
+        s->out_len += decode_some(s, s->out + s->out_len, s->out_cap - s->out_len);
         if (ferror(s->f))
             return jf_error_set(err, JF_EIO, s->path, s->out_off, "read error: %s", strerror(errno));
     }

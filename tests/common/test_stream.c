@@ -14,6 +14,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "jf_alloc.h"
 #include "jf_stream.h"
 
 static char g_path[] = "/tmp/jf-test-stream-XXXXXX";
@@ -52,9 +53,14 @@ static size_t plain(const char *in, size_t n, uint8_t *out, size_t cap)
     return n;
 }
 
-/* Writes the text in two units (members/frames/streams), split mid-line. */
-static size_t write_file(Compressor *c, size_t cut_tail)
+static size_t g_live;   /* the last read_lines' most bytes held by the stream */
+
+/* Writes the text (its first len bytes; 0: all) in two units
+ * (members/frames/streams), split mid-line. */
+static size_t write_prefix(Compressor *c, size_t cut_tail, size_t len)
 {
+    size_t g_all = g_len;
+    if (len) g_len = len;
     size_t cap = g_len * 2 + 4096, half = g_len / 2 + 3;
     uint8_t *buf = malloc(cap);
     size_t n = c(g_text, half, buf, cap);
@@ -63,12 +69,16 @@ static size_t write_file(Compressor *c, size_t cut_tail)
     fwrite(buf, 1, n - cut_tail, f);
     fclose(f);
     free(buf);
+    g_len = g_all;
     return n;
 }
+
+static size_t write_file(Compressor *c, size_t cut_tail) { return write_prefix(c, cut_tail, 0); }
 
 /* Reads every line; checks it against the text. @return lines read; *last the final status. */
 static size_t read_lines(JfStatus *last)
 {
+    size_t before = jf_alloc_live_bytes();
     JfStream *s;
     JfError err;
     assert_int_equal(jf_stream_open(g_path, &s, &err), JF_OK);
@@ -77,7 +87,10 @@ static size_t read_lines(JfStatus *last)
     uint64_t off;
     size_t count = 0, pos = 0;
     JfStatus rc;
+    g_live = 0;
     while ((rc = jf_stream_line(s, &line, 1 << 20, &off, &err)) == JF_ROW) {
+        if (jf_alloc_live_bytes() - before - line.cap > g_live)
+            g_live = jf_alloc_live_bytes() - before - line.cap;
         assert_int_equal(off, pos);
         const char *nl = memchr(g_text + pos, '\n', g_len - pos);
         size_t len = nl ? (size_t)(nl - (g_text + pos)) : g_len - pos;
@@ -108,6 +121,50 @@ static void every_codec_gives_the_same_lines(void **state)
         assert_int_equal(read_lines(&last), 20000);
         assert_int_equal(last, JF_DONE);
     }
+}
+
+/* A small file costs buffers of about its size, not 2 x 256 KiB; a small file
+ * that decompresses to much more, or grows after open, is still read whole. */
+static void small_files_get_small_buffers(void **state)
+{
+    (void)state;
+    Compressor *cs[] = { plain, gz, zs, bz };
+    size_t small = 0;
+    for (int i = 0; i < 300; i++) small = (size_t)(strchr(g_text + small, '\n') - g_text) + 1;
+    for (int i = 0; i < 4; i++) {
+        write_prefix(cs[i], 0, small);
+        JfStatus last;
+        assert_int_equal(read_lines(&last), 300);
+        assert_int_equal(last, JF_DONE);
+        assert_true(g_live < 64 * 1024);
+    }
+    /* 20,000 lines in a few KiB of gzip: the window is refilled, not outgrown */
+    char *same = malloc(g_len + 1);
+    for (size_t i = 0; i < g_len; i++) same[i] = (char)((i % 40 == 39) ? '\n' : 'a');
+    char *keep = g_text;
+    g_text = same;
+    write_file(gz, 0);
+    JfStatus last;
+    assert_int_equal(read_lines(&last), (g_len + 39) / 40);
+    assert_int_equal(last, JF_DONE);
+    g_text = keep;
+    free(same);
+    /* lines appended after open are read too */
+    write_prefix(plain, 0, small);
+    JfStream *s;
+    JfError err;
+    assert_int_equal(jf_stream_open(g_path, &s, &err), JF_OK);
+    FILE *f = fopen(g_path, "ab");
+    fwrite(g_text + small, 1, g_len - small, f);
+    fclose(f);
+    JfBuf line;
+    jf_buf_init(&line, 0);
+    uint64_t off;
+    size_t n = 0;
+    while (jf_stream_line(s, &line, 1 << 20, &off, &err) == JF_ROW) n++;
+    assert_int_equal(n, 20000);
+    jf_buf_free(&line);
+    jf_stream_close(s);
 }
 
 static void truncation_is_reported_after_the_good_lines(void **state)
@@ -186,6 +243,7 @@ int main(void)
         cmocka_unit_test(truncation_is_reported_after_the_good_lines),
         cmocka_unit_test(garbage_after_a_member_is_reported),
         cmocka_unit_test(long_lines_are_skipped),
+        cmocka_unit_test(small_files_get_small_buffers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
