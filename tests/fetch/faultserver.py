@@ -131,6 +131,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
+    def handle_error(self, request, client_address):
+        # a client that gives up (a killed fetch, a full disk) resets the connection: not news
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
 
 srv = Server(("127.0.0.1", 0), Handler)
 print(f"PORT {srv.server_address[1]}", flush=True)

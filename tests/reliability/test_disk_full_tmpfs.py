@@ -15,8 +15,6 @@ import filecmp
 import json
 import os
 import re
-import shutil
-import sqlite3
 import struct
 import subprocess
 import sys
@@ -27,55 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "cli"))
 from jftest import (DATA, DEMO_OUTPUTS, DEMO_RECIPE, DEMO_SETS, JAFORGE, check, finish,  # noqa: E402
                     require_data, run, tmp_files, tmpdir, train_log)
-
-PAGE = os.sysconf("SC_PAGE_SIZE")
-NS_MARK = "JF_DISK_FULL_NS"
-
-
-def skip(why):
-    print(f"SKIP: {why}")
-    sys.exit(77)
-
-
-def enter_namespace():
-    """Re-runs this script in a private mount namespace (after a probe that
-    unshare -m and a tmpfs mount are allowed); returns only inside it."""
-    if os.environ.get(NS_MARK) == "1":
-        return
-    if not shutil.which("unshare") or not shutil.which("mount"):
-        skip("unshare or mount not found")
-    probe = ("d=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs \"$d\" && umount \"$d\"; "
-             "rc=$?; rmdir \"$d\"; exit $rc")
-    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", probe],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        skip(f"no private tmpfs mount here (unshare -m + mount -t tmpfs: {p.stderr.strip()[:200]})")
-    env = dict(os.environ, **{NS_MARK: "1"})
-    sys.stdout.flush()
-    p = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable,
-                        os.path.abspath(__file__), *sys.argv[1:]], env=env)
-    sys.exit(p.returncode)
-
-
-def pages(n):
-    return (n + PAGE - 1) // PAGE * PAGE
-
-
-def mount(path, size):
-    os.makedirs(path, exist_ok=True)
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={pages(size)},mode=0755", "tmpfs", path],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        skip(f"mount -t tmpfs refused: {p.stderr.strip()[:200]}")
-
-
-def remount(path, size):
-    p = subprocess.run(["mount", "-o", f"remount,size={pages(size)}", path], capture_output=True, text=True)
-    check(p.returncode == 0, f"remount {path} to {size} bytes ({p.stderr.strip()})")
-
-
-def umount(path):
-    subprocess.run(["umount", path], capture_output=True)
+from tmpfs_ns import PAGE, db_state, enter_namespace, mount, pages, remount, umount  # noqa: E402
 
 
 def footprint(root, rel_files):
@@ -128,29 +78,6 @@ def valid(path):
 
 def databases(root):
     return [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f == "jaforge.db"]
-
-
-def db_state(path, scratch):
-    """integrity_check of a run database and its done tasks' outputs. Read
-    from a copy (with its -wal) on the normal disk: opening it in place may
-    need room the full disk no longer has, and must not change it."""
-    shutil.rmtree(scratch, ignore_errors=True)
-    os.makedirs(scratch)
-    for ext in ("", "-wal"):
-        if os.path.exists(path + ext):
-            shutil.copyfile(path + ext, os.path.join(scratch, "jaforge.db" + ext))
-    con = sqlite3.connect(os.path.join(scratch, "jaforge.db"))
-    try:
-        ok = con.execute("PRAGMA integrity_check").fetchone()[0]
-        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'tasks'").fetchall():
-            return ok, []           # the disk filled before the schema was made: an empty database
-        done = con.execute("SELECT inputs.path, tasks.outputs FROM tasks JOIN inputs ON inputs.id = "
-                           "tasks.input_id WHERE tasks.status = 'done'").fetchall()
-    except sqlite3.DatabaseError as e:
-        return str(e), []
-    finally:
-        con.close()
-    return ok, [(p, json.loads(o)) for p, o in done]
 
 
 # Files that are no output: logs, step keys, databases, work files, and the
