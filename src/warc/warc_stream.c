@@ -253,16 +253,23 @@ static JfStatus in_read_once(WarcStream *s, JfError *err)
     return JF_OK;
 }
 
-/* Bytes a read may still bring: the rest of a small file plus SLACK (so a
- * read sees its end, and a file that grows is still read), or SIZE_MAX when the
- * size is unknown. Buffers sized by it keep a reader of many small files (and the
- * fuzzers) from mapping megabytes per file. */
-static size_t in_left(const WarcStream *s)
+/* Bytes a read at file offset at may still bring: the rest of a small file
+ * plus SLACK (so a read sees its end, and a file that grows is still read), or
+ * SIZE_MAX / 4 when the size is unknown. Buffers sized by it keep a reader of
+ * many small files (and the fuzzers) from mapping megabytes per file. */
+static size_t left_from(const WarcStream *s, uint64_t at)
 {
-    uint64_t at = s->in_off + s->in_len;
     if (s->file_size == 0) return SIZE_MAX / 4;
     uint64_t rest = s->file_size > at ? s->file_size - at : 0;
     return rest < SIZE_MAX / 4 - SLACK ? (size_t)rest + SLACK : SIZE_MAX / 4;
+}
+
+static size_t in_left(const WarcStream *s) { return left_from(s, s->in_off + s->in_len); }
+
+/* A plain file's reads after the first go straight to the window. */
+static size_t plain_left(const WarcStream *s)
+{
+    return left_from(s, s->w_off + s->w_len + (s->in_len - s->in_pos));
 }
 
 /* Reads until at least need unconsumed input bytes are buffered or the file ends. */
@@ -329,15 +336,6 @@ static size_t w_room(WarcStream *s, size_t want, JfStatus *rc, JfError *err)
 }
 
 /* ---- plain ---- */
-
-/* in_left for a plain file, whose reads after the first go straight to the window. */
-static size_t plain_left(const WarcStream *s)
-{
-    uint64_t at = s->w_off + s->w_len + (s->in_len - s->in_pos);
-    if (s->file_size == 0) return SIZE_MAX / 4;
-    uint64_t rest = s->file_size > at ? s->file_size - at : 0;
-    return rest < SIZE_MAX / 4 - SLACK ? (size_t)rest + SLACK : SIZE_MAX / 4;
-}
 
 static JfStatus plain_fill(WarcStream *s, JfError *err)
 {
