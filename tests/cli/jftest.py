@@ -96,6 +96,16 @@ def tmpdir():
     return d
 
 
+def stop(proc):
+    """Stops a helper process (a test server): SIGTERM, then SIGKILL after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def mpirun(ranks=None):
     """The mpirun command line the MPI tests start ranks with (as root, more
     ranks than cores, no binding), ending in "-n" (the caller adds the count)

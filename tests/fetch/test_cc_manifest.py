@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from jftest import DATA, check, finish, read_docs, require_data, run, tmpdir  # noqa: E402
+from jftest import DATA, check, finish, read_docs, require_data, run, stop, tmpdir  # noqa: E402
 
 require_data("warc/sample.warc.gz")
 work = tmpdir()
@@ -65,6 +65,5 @@ try:
     r = run(["fetch", "cc-manifest", snap, "--out", manifest])
     check(r.returncode == 2, "cc-manifest without --count: exit 2")
 finally:
-    server.terminate()
-    server.wait()
+    stop(server)
 finish()

@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from jftest import DATA, JAFORGE, check, finish, require_data, run, tmpdir  # noqa: E402
+from jftest import DATA, JAFORGE, check, finish, require_data, run, stop, tmpdir  # noqa: E402
 
 require_data("warc/sample.warc.gz", "warc/sample.warc.zst")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -221,11 +221,6 @@ try:
               f"fetch-5.2 line {n} reported: {why}")
     check(not requests_for("p.warc.gz"), "fetch-5.3 nothing fetched from a bad manifest")
 finally:
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+    stop(server)
 
 finish()

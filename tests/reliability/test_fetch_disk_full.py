@@ -16,7 +16,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "cli"))
-from jftest import DATA, check, finish, require_data, run, tmpdir  # noqa: E402
+from jftest import DATA, check, finish, require_data, run, stop, tmpdir  # noqa: E402
 from tmpfs_ns import PAGE, db_state, enter_namespace, mount, remount, umount  # noqa: E402
 
 require_data("warc/sample.warc.gz", "warc/sample.warc.zst", "warc/sample-whole.warc.gz")
@@ -117,11 +117,6 @@ try:
     check(resumed >= 1, f"a download cut by the full disk resumed with a Range request ({resumed})")
     print(f"fetch disk full: {len(points)} fill points, {resumed} downloads resumed", flush=True)
 finally:
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+    stop(server)
 
 finish()
