@@ -10,7 +10,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
-targets=${*:-warc http charset html extract docstream config wikitext inputs jats manifest spmodel mmidx ckpt shardjson}
+targets=${*:-warc http charset html extract docstream config wikitext inputs jats manifest cclist spmodel mmidx ckpt shardjson}
 build=$root/build-fuzz
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DJF_FUZZ=ON \
     -DJF_STAGES="common;rundb;warc;normalize;extract;fetch;tokenizer;shard;train" >/dev/null

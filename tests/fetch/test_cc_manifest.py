@@ -27,6 +27,12 @@ with open(os.path.join(site, f"crawl-data/{snap}/warc.paths.gz"), "wb") as f:
 os.makedirs(os.path.join(site, "crawl-data/BAD"))
 with open(os.path.join(site, "crawl-data/BAD/warc.paths.gz"), "wb") as f:
     f.write(gzip.compress(b"crawl-data/BAD/a.warc.gz\n../../etc/passwd\n"))
+# two paths with one file name (fetch would refuse the second line), and a NUL byte
+for snap_bad, listing in (("DUP", b"crawl-data/DUP/1/a.warc.gz\ncrawl-data/DUP/2/a.warc.gz\n"),
+                          ("NUL", b"crawl-data/NUL/a.warc.gz\ncrawl-data/NUL/\0/b.warc.gz\n")):
+    os.makedirs(os.path.join(site, "crawl-data", snap_bad))
+    with open(os.path.join(site, "crawl-data", snap_bad, "warc.paths.gz"), "wb") as f:
+        f.write(gzip.compress(listing))
 
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
@@ -62,6 +68,12 @@ try:
     r = run(["fetch", "cc-manifest", "BAD", "--count", "0", "--base", base, "--out", os.path.join(work, "m", "bad.tsv")])
     check(r.returncode == 1 and "crawl-data" in r.stderr and not os.path.exists(os.path.join(work, "m", "bad.tsv")),
           f"a listing with ../ refused, no manifest written ({r.stderr.strip()})")
+    for snap_bad, why, at in (("DUP", "file name 'a.warc.gz' already used", 27),
+                              ("NUL", "not a crawl-data/ file path", 25)):
+        out_bad = os.path.join(work, "m", snap_bad + ".tsv")
+        r = run(["fetch", "cc-manifest", snap_bad, "--count", "0", "--base", base, "--out", out_bad])
+        check(r.returncode == 1 and why in r.stderr and f".gz:{at}: " in r.stderr and not os.path.exists(out_bad),
+              f"a listing whose line 2 (offset {at}) {why}: refused there, no manifest ({r.stderr.strip()})")
     r = run(["fetch", "cc-manifest", snap, "--out", manifest])
     check(r.returncode == 2, "cc-manifest without --count: exit 2")
 finally:
