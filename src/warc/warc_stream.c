@@ -724,7 +724,7 @@ JfStatus warc_stream_open(WarcStream *s, const char *path, size_t w_limit, JfErr
     size_t w_init = W_INIT;
     s->out_want = OUT_MIN;
     if (s->codec == WARC_CODEC_PLAIN) {
-        size_t plain = plain_left(s) + 1;
+        size_t plain = s->in_len - s->in_pos + plain_left(s) + 1;   /* the whole file */
         if (plain < w_init) w_init = plain;
     } else if (s->file_size && s->file_size < OUT_MIN / 8) {
         s->out_want = (size_t)s->file_size * 8 + SLACK;
