@@ -1033,87 +1033,6 @@ static void test_warc_16_fuzz(void **state)
     free(m);
 }
 
-/* ---- warc-18: a small file costs buffers of its size; growing and compressible files still read ---- */
-
-static void read_all_types(const char *path, char *sum, size_t cap, size_t *live_open)
-{
-    size_t before = jf_alloc_live_bytes();
-    WarcReader *r = NULL;
-    JfError err;
-    assert_int_equal(warc_reader_open(path, NULL, &r, &err), JF_OK);
-    WarcRecord rec;
-    JfStatus rc;
-    sum[0] = 0;
-    size_t peak = 0;
-    while ((rc = warc_reader_next(r, &rec, &err)) == JF_ROW) {
-        size_t live = jf_alloc_live_bytes() - before;
-        if (live > peak) peak = live;
-        snprintf(sum + strlen(sum), cap - strlen(sum), "%s:%zu ", rec.type, rec.body_len);
-    }
-    assert_int_equal(rc, JF_DONE);
-    *live_open = peak;
-    warc_reader_close(r);
-}
-
-static void test_warc_18_small_files(void **state)
-{
-    (void)state;
-    RecSpec s[3];
-    std_specs(s);
-    char want[256], got[256];
-    snprintf(want, sizeof want, "warcinfo:%zu response:%zu resource:3000 ", strlen(s[0].body),
-             strlen(HTTP_BLOCK));
-    size_t live;
-
-    Bytes plain = { 0 };
-    build_plain(&plain, s, 3, NULL, NULL);
-    const char *path = tmp_write(&plain, 0);
-    read_all_types(path, got, sizeof got, &live);
-    assert_string_equal(got, want);
-    assert_true(live < 64 * 1024);   /* was 2 MiB: two 1 MiB buffers per file */
-
-    /* records appended after open (a WARC still being written) are read too */
-    WarcReader *r = NULL;
-    JfError err;
-    WarcRecord rec;
-    assert_int_equal(warc_reader_open(path, NULL, &r, &err), JF_OK);
-    Bytes more = { 0 };
-    RecSpec big = { .type = "resource", .uri = "file:///big", .body_len = 300000, .id = 9 };
-    rec_build(&more, &big);
-    FILE *f = fopen(path, "ab");
-    assert_non_null(f);
-    assert_int_equal(fwrite(more.p, 1, more.n, f), more.n);
-    fclose(f);
-    size_t n = 0, last_len = 0;
-    while (warc_reader_next(r, &rec, &err) == JF_ROW) {
-        n++;
-        last_len = rec.body_len;
-    }
-    assert_int_equal(n, 4);
-    assert_int_equal(last_len, 300000);
-    warc_reader_close(r);
-    unlink(path);
-
-    /* a small gzip file whose records inflate to far more than 8 times its size */
-    RecSpec z[2] = { { .type = "resource", .uri = "file:///a", .body_len = 0, .id = 1 },
-                     { .type = "resource", .uri = "file:///b", .id = 2 } };
-    char *zeros = calloc(1, 2000000);
-    memset(zeros, 'a', 1999999);
-    z[0].body = zeros;
-    z[1].body = "short";
-    Bytes gz = { 0 };
-    build_gz(&gz, z, 2, NULL, NULL);
-    assert_true(gz.n < 10000);
-    path = tmp_write(&gz, 0);
-    read_all_types(path, got, sizeof got, &live);
-    assert_string_equal(got, "resource:1999999 resource:5 ");
-    unlink(path);
-    free(zeros);
-    bytes_free(&more);
-    bytes_free(&gz);
-    bytes_free(&plain);
-}
-
 /* ---- warc-17: allocation failures are reported, nothing leaks ---- */
 
 static void test_warc_17_oom(void **state)
@@ -1169,6 +1088,70 @@ static int sample_main(const char *path, bool damaged)
     bytes_free(&one);
     free(m);
     return 0;
+}
+
+/* ---- warc-18: a small file costs buffers of its size; growing and compressible files still read ---- */
+
+static void test_warc_18_small_files(void **state)
+{
+    (void)state;
+    RecSpec s[3];
+    std_specs(s);
+    Bytes plain = { 0 };
+    build_plain(&plain, s, 3, NULL, NULL);
+    const char *path = tmp_write(&plain, 0);
+    char sum[256];
+    size_t peak = child_peak(path, 0, sum, sizeof sum);
+    assert_string_equal(sum, "warcinfo response resource .");
+    assert_true(peak < 64 * 1024);   /* was 2 MiB: two 1 MiB buffers per file */
+    Run run;
+    run_file(&run, path, 0);
+    assert_int_equal(run.body_len[0], strlen(s[0].body));
+    assert_int_equal(run.body_len[1], strlen(HTTP_BLOCK));
+    assert_int_equal(run.body_len[2], 3000);
+    run_free(&run);
+
+    /* records appended after open (a WARC still being written) are read too */
+    WarcReader *r = NULL;
+    JfError err;
+    WarcRecord rec;
+    assert_int_equal(warc_reader_open(path, NULL, &r, &err), JF_OK);
+    Bytes more = { 0 };
+    RecSpec big = { .type = "resource", .uri = "file:///big", .body_len = 300000, .id = 9 };
+    rec_build(&more, &big);
+    FILE *f = fopen(path, "ab");
+    assert_non_null(f);
+    assert_int_equal(fwrite(more.p, 1, more.n, f), more.n);
+    fclose(f);
+    size_t n = 0, last_len = 0;
+    while (warc_reader_next(r, &rec, &err) == JF_ROW) {
+        n++;
+        last_len = rec.body_len;
+    }
+    assert_int_equal(n, 4);
+    assert_int_equal(last_len, 300000);
+    warc_reader_close(r);
+    unlink(path);
+
+    /* a small gzip file whose records inflate to far more than 8 times its size */
+    RecSpec z[2] = { { .type = "resource", .uri = "file:///a", .id = 1 },
+                     { .type = "resource", .uri = "file:///b", .body = "short", .id = 2 } };
+    char *as = malloc(2000000);
+    memset(as, 'a', 1999999);
+    as[1999999] = 0;
+    z[0].body = as;
+    Bytes gz = { 0 };
+    build_gz(&gz, z, 2, NULL, NULL);
+    assert_true(gz.n < 10000);
+    run_bytes(&run, &gz, 0);
+    assert_string_equal(run.sum, "resource resource .");
+    assert_int_equal(run.body_len[0], 1999999);
+    assert_int_equal(run.body_len[1], 5);
+    run_free(&run);
+    free(as);
+    bytes_free(&more);
+    bytes_free(&gz);
+    bytes_free(&plain);
 }
 
 int main(int argc, char **argv)
