@@ -59,17 +59,15 @@ static size_t g_live;   /* the last read_lines' most bytes held by the stream */
  * (members/frames/streams), split mid-line. */
 static size_t write_prefix(Compressor *c, size_t cut_tail, size_t len)
 {
-    size_t g_all = g_len;
-    if (len) g_len = len;
-    size_t cap = g_len * 2 + 4096, half = g_len / 2 + 3;
+    if (len == 0) len = g_len;
+    size_t cap = len * 2 + 4096, half = len / 2 + 3;
     uint8_t *buf = malloc(cap);
     size_t n = c(g_text, half, buf, cap);
-    n += c(g_text + half, g_len - half, buf + n, cap - n);
+    n += c(g_text + half, len - half, buf + n, cap - n);
     FILE *f = fopen(g_path, "wb");
     fwrite(buf, 1, n - cut_tail, f);
     fclose(f);
     free(buf);
-    g_len = g_all;
     return n;
 }
 
