@@ -98,7 +98,7 @@ static JfStatus check_manifest(const char *tmp, const char *listing, const LineM
     manifest_free(&m);
     if (rc != JF_OK || !fb.seen) return rc;
     uint64_t at = JF_OFFSET_UNKNOWN;
-    for (size_t i = 0; i < lm->count; i++)
+    for (size_t i = 0; i < lm->count && at == JF_OFFSET_UNKNOWN; i++)
         if (lm->at[2 * i] == fb.first.offset) at = lm->at[2 * i + 1];
     const char *why = strstr(fb.first.msg, ": ");   /* past "line N" of the manifest */
     return jf_error_set(err, JF_EFORMAT, listing, at, "%s", why ? why + 2 : fb.first.msg);

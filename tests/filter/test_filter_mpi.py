@@ -1,6 +1,6 @@
 """test_filter_mpi.py JAFORGE DATA_DIR: quality filtering under mpirun gives
 the bytes of one process. `jaforge filter` with -n 2 and -n 3 (rank 0 hands
-inputs out, the other ranks filter with their threads) and `jaforge extract
+inputs out and filters too, the other ranks filter with their threads) and `jaforge extract
 --filter` (extraction and filtering in one pass, on every rank) with -n 2, on
 the real sample documents, against one process: the same kept and rejected
 files, the same statistics in the run database. Exit 77: no mpirun."""
